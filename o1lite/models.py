@@ -1,0 +1,308 @@
+"""Models: build and pretrain the tiny base, load any profile, attach LoRA.
+
+The tiny base is built in three steps, each done with the library that does it
+well:
+
+1. a byte-level BPE tokenizer trained with `tokenizers` using exactly Qwen2's
+   pre-tokenization pipeline (NFC, Qwen's split regex, byte-level), then
+   wrapped as a `Qwen2Tokenizer`, so that `AutoTokenizer` reloads it with
+   identical ids;
+2. a `Qwen2ForCausalLM` built from a small `Qwen2Config` (about 1–2M
+   parameters);
+3. pretraining as a code language model (the statement as a docstring, then
+   the solution) on the synthetic train split with `transformers.Trainer`.
+
+It is saved with `save_pretrained` and loaded back through
+`AutoModelForCausalLM` / `AutoTokenizer`, exactly as a hub checkpoint is, and
+cached under `runs/tiny/base/<hash of its config>/` so chapters reuse it.
+Introduced in chapter 00.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX, Qwen2Tokenizer
+
+from .problems import load_problems
+from .profiles import Profile, get_profile, runs_dir
+
+EOS = "<|endoftext|>"
+PAD = "<|pad|>"
+
+
+@dataclass(frozen=True)
+class TinyConfig:
+    """Everything that determines the tiny base model; its hash names the cache."""
+
+    vocab_size: int = 1024  # BPE vocabulary trained on the synthetic train split
+    hidden_size: int = 128  # wider: smarter, slower
+    num_layers: int = 4
+    num_heads: int = 4
+    num_kv_heads: int = 2  # grouped-query attention, as in Qwen2
+    intermediate_size: int = 384
+    max_positions: int = 512
+    n_train_problems: int = 4000  # synthetic train problems used for pretraining
+    steps: int = 700  # optimiser steps: the main knob for base-model strength (and time)
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    warmup_steps: int = 60
+    # bf16 autocast helps only on CPUs with bf16 units (AMX / AVX512-BF16); on a plain
+    # AVX2 Xeon it measured 1.6-2.2x *slower* than fp32, so it is off by default.
+    bf16: bool = False
+    seed: int = 0
+
+    def key(self) -> str:
+        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+# Micro sizes for smoke tests: seconds to build, numbers meaningless.
+MICRO = TinyConfig(vocab_size=400, hidden_size=64, num_layers=2, num_heads=4, num_kv_heads=2,
+                   intermediate_size=128, n_train_problems=300, steps=30, batch_size=16, warmup_steps=5)
+
+
+def tiny_config(smoke: bool = False) -> TinyConfig:
+    """The tiny base every chapter shares (MICRO for smoke runs)."""
+    return MICRO if smoke else TinyConfig()
+
+
+def pretraining_texts(problems) -> list[str]:
+    """A code-LM document per problem: signature, docstring statement, solution."""
+    return [problem.reference.rstrip() + "\n" + EOS for problem in problems]
+
+
+# ---------------------------------------------------------------- tokenizer
+def train_tokenizer(texts: list[str], vocab_size: int) -> Qwen2Tokenizer:
+    """Train byte-level BPE with Qwen2's own pre-tokenization; return a Qwen2Tokenizer."""
+    backend = Tokenizer(models.BPE())
+    backend.normalizer = normalizers.NFC()
+    backend.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(PRETOKENIZE_REGEX), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
+    backend.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[EOS, PAD],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    backend.train_from_iterator(texts, trainer)
+    bpe = json.loads(backend.to_str())["model"]
+    merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in bpe["merges"]]
+    tokenizer = Qwen2Tokenizer(vocab=bpe["vocab"], merges=merges, eos_token=EOS, pad_token=PAD)
+    tokenizer.model_max_length = 512
+    return tokenizer
+
+
+# ---------------------------------------------------------------- tiny base
+def tiny_model_config(cfg: TinyConfig, tokenizer) -> Qwen2Config:
+    return Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=cfg.hidden_size,
+        intermediate_size=cfg.intermediate_size,
+        num_hidden_layers=cfg.num_layers,
+        num_attention_heads=cfg.num_heads,
+        num_key_value_heads=cfg.num_kv_heads,
+        max_position_embeddings=cfg.max_positions,
+        tie_word_embeddings=True,
+        bos_token_id=None,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+
+
+def tiny_base_dir(cfg: TinyConfig = TinyConfig()) -> Path:
+    return runs_dir() / "tiny" / "base" / cfg.key()
+
+
+def build_tiny_base(cfg: TinyConfig = TinyConfig(), out_dir: str | Path | None = None, progress: bool = True) -> Path:
+    """Train tokenizer and model from scratch and save both; return the folder.
+
+    Also writes `pretrain_log.json` (loss curve, seconds, parameter count).
+    """
+    from datasets import Dataset
+    from transformers import DataCollatorForLanguageModeling, Trainer, TrainingArguments, set_seed
+
+    out = Path(out_dir) if out_dir else tiny_base_dir(cfg)
+    set_seed(cfg.seed)
+    problems = load_problems("synthetic", "train", n=cfg.n_train_problems, seed=cfg.seed)
+    texts = pretraining_texts(problems)
+    tokenizer = train_tokenizer(texts, cfg.vocab_size)
+    model = Qwen2ForCausalLM(tiny_model_config(cfg, tokenizer))
+
+    dataset = Dataset.from_dict({"text": texts}).map(
+        lambda batch: tokenizer(batch["text"], truncation=True, max_length=cfg.max_positions),
+        batched=True,
+        remove_columns=["text"],
+    )
+    work = out.parent / (out.name + ".training")
+    args = TrainingArguments(
+        output_dir=str(work),
+        max_steps=cfg.steps,
+        per_device_train_batch_size=cfg.batch_size,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_steps=cfg.warmup_steps,
+        weight_decay=0.1,
+        max_grad_norm=1.0,
+        logging_steps=max(1, cfg.steps // 60),
+        save_strategy="no",
+        report_to=[],
+        use_cpu=not torch.cuda.is_available(),
+        bf16=cfg.bf16,
+        gradient_checkpointing=False,
+        dataloader_num_workers=0,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        disable_tqdm=not progress,
+    )
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
+    )
+    start = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - start
+
+    model = trainer.model.float()
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    history = [
+        {"step": row["step"], "loss": row["loss"]} for row in trainer.state.log_history if "loss" in row
+    ]
+    log = {
+        "config": asdict(cfg),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "pretrain_seconds": round(seconds, 2),
+        "train_tokens": int(sum(len(ids) for ids in dataset["input_ids"])),
+        "loss_history": history,
+        "torch_threads": torch.get_num_threads(),
+    }
+    (out / "pretrain_log.json").write_text(json.dumps(log, indent=2) + "\n")
+    _remove_tree(work)
+    return out
+
+
+def ensure_tiny_base(cfg: TinyConfig = TinyConfig(), rebuild: bool = False, progress: bool = True) -> Path:
+    """The cached tiny base for `cfg`, built first if missing (or if `rebuild`)."""
+    out = tiny_base_dir(cfg)
+    if rebuild or not (out / "pretrain_log.json").exists():
+        if out.exists():
+            _remove_tree(out)
+        build_tiny_base(cfg, out, progress=progress)
+    return out
+
+
+def pretrain_log(path: str | Path) -> dict:
+    return json.loads((Path(path) / "pretrain_log.json").read_text())
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- loading
+class ModelUnavailable(RuntimeError):
+    pass
+
+
+def resolve_model_path(profile: str | Profile, tiny: TinyConfig = TinyConfig()) -> str:
+    """The folder or hub id `from_pretrained` should read for a profile."""
+    profile = get_profile(profile)
+    if profile.is_tiny:
+        return str(ensure_tiny_base(tiny))
+    return profile.model_id
+
+
+def load_model(
+    profile: str | Profile = "tiny",
+    tiny: TinyConfig = TinyConfig(),
+    device: str | None = None,
+    dtype: torch.dtype | None = None,
+):
+    """Load (model, tokenizer) for a profile through the Auto classes.
+
+    Hub profiles without network end in a one-line `ModelUnavailable` that
+    says how to point the profile at a local copy.
+    """
+    profile = get_profile(profile)
+    source = resolve_model_path(profile, tiny)
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or torch.float32)
+    except OSError as error:
+        if profile.is_tiny or Path(source).is_dir():
+            raise
+        raise ModelUnavailable(
+            f"profile {profile.name!r} needs {source} from the Hugging Face hub, which cannot be reached "
+            f"({type(error).__name__}): download it where there is network (huggingface-cli download {source} "
+            f"--local-dir DIR) and pass PROFILE=DIR"
+        ) from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model.to(device).eval(), tokenizer
+
+
+def lora_config(rank: int = 16, alpha: int | None = None, dropout: float = 0.0):
+    """A peft LoRA config on every linear layer (TRL trainers take it as `peft_config=`)."""
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=rank, lora_alpha=alpha or 2 * rank, lora_dropout=dropout, target_modules="all-linear", task_type="CAUSAL_LM"
+    )
+
+
+def add_lora(model, rank: int = 16, alpha: int | None = None, dropout: float = 0.0):
+    """Wrap a model with a fresh peft LoRA adapter."""
+    from peft import get_peft_model
+
+    return get_peft_model(model, lora_config(rank, alpha, dropout))
+
+
+def load_adapter(base_profile: str | Profile, adapter_dir: str | Path, tiny: TinyConfig = TinyConfig()):
+    """Base model plus a saved peft adapter, merged for fast generation."""
+    from peft import PeftModel
+
+    model, tokenizer = load_model(base_profile, tiny)
+    model = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+    return model.eval(), tokenizer
+
+
+def unsloth_available() -> bool:
+    """True only when a CUDA GPU is present and unsloth imports (never on CPU)."""
+    if not torch.cuda.is_available():
+        return False
+    try:
+        import unsloth  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def count_parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def configure_threads() -> int:
+    """Use every core for torch on CPU (respecting OMP_NUM_THREADS)."""
+    threads = int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
+    torch.set_num_threads(threads)
+    return threads
