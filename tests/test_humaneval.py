@@ -223,7 +223,7 @@ def test_converted_arguments_do_not_alias_each_other():
         ("assert candidate(1) != 2", "", "comparison"),
         ("assert candidate(1) < 2", "", "comparison"),
         ("assert 1 == candidate(1) == 1", "", "comparison"),
-        ("assert candidate(1) == 1", "def helper(x):\n    return x", "helper function"),
+        ("assert candidate(1) == 1", "def twice(x):\n    return 2 * x", "extra function"),
         ("assert candidate(1) == 1", "import random", "import"),
         ("assert all(candidate(x) for x in [1, 2])", "", "candidate in expression"),
         ("assert candidate(candidate(1)) == 1", "", "candidate in expression"),
@@ -231,7 +231,7 @@ def test_converted_arguments_do_not_alias_each_other():
         ("assert tuple(candidate([1])) == (1,)", "", "candidate in expression"),
         ("assert candidate(1) == candidate(2)", "", "candidate in expression"),
         ("assert candidate(x=1) == 1", "", "keyword arguments"),
-        ("assert candidate(helper(1)) == 1", "", "unsupported expression"),
+        ("assert candidate(twice(1)) == 1", "", "unsupported expression"),
         ("assert candidate(1) == ().__class__", "", "unsupported expression"),
         ("assert candidate(1) == float('inf')", "", "non-literal value"),
         ("with open('f') as h:\n    assert candidate(h) == 1", "", "unsupported statement"),
@@ -244,7 +244,8 @@ def test_converter_rejects(body, prelude, kind):
 
 
 def test_converter_keeps_the_convertible_subset():
-    result = convert_check(_check("assert candidate(1) == 2\nfor i in range(3):\n    assert candidate(i) == i + 1\nassert candidate(5) == 6"))
+    body = "assert candidate(1) == 2\nfor i in range(3):\n    assert candidate(i) == i + 1\nassert candidate(5) == 6"
+    result = convert_check(_check(body))
     assert not result.literal and result.reason_kind == "loop"
     assert result.cases == [TestCase((1,), 2), TestCase((5,), 6)]
     assert result.n_asserts == 3
@@ -284,5 +285,6 @@ def test_verify_cases_applies_the_type_rule():
     assert failure and "KeyError" in failure
 
     start = time.perf_counter()
-    _, _, failure = verify_cases("def spin(x):\n    while True:\n        pass\n", "spin", [TestCase((1,), 1)], seconds=0.2)
+    spin = "def spin(x):\n    while True:\n        pass\n"
+    _, _, failure = verify_cases(spin, "spin", [TestCase((1,), 1)], seconds=0.2)
     assert failure and "over" in failure and time.perf_counter() - start < 2.0

