@@ -127,12 +127,12 @@ def reproduce(
     manifest = Manifest(profile=profile, seed=seed, parameters=parameters)
     start = time.perf_counter()
     for position, number in enumerate(selected, 1):
-        name = chapters()[number].stem
-        print(f"[{position}/{len(selected)}] {name} ...", flush=True)
+        title = chapters()[number].stem
+        print(f"[{position}/{len(selected)}] {title} ...", flush=True)
         result = run_chapter(number, profile, parameters, out_dir)
         manifest.chapters.append(result.__dict__)
         status = "ok" if result.status == "ok" else f"FAILED at {result.error}"
-        print(f"[{position}/{len(selected)}] {name}: {status} ({result.seconds:.1f} s)", flush=True)
+        print(f"[{position}/{len(selected)}] {title}: {status} ({result.seconds:.1f} s)", flush=True)
     manifest.total_seconds = round(time.perf_counter() - start, 2)
     record = manifest.__dict__
     write_json(runs_dir() / name / "manifest.json", record)
