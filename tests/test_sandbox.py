@@ -1,0 +1,299 @@
+"""Ordinary behaviour of the sandbox: verdicts, codec, batching, threads, recovery, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from o1lite.problems.base import Problem, TestCase
+from o1lite.sandbox import CodecError, Sandbox, exact_equal
+from o1lite.sandbox import codec
+from o1lite.sandbox.cli import main as cli_main
+from o1lite.sandbox.cli import pass_at_k
+
+ADD = "def add(a, b):\n    return a + b\n"
+
+
+@pytest.fixture(scope="module")
+def sb():
+    with Sandbox(workers=2, timeout=2.0) as sandbox:
+        yield sandbox
+
+
+# ------------------------------------------------------------------ verdicts
+def test_correct_program_passes(sb):
+    result = sb.run_tests(ADD, "add", [TestCase((1, 2), 3), TestCase(("a", "b"), "ab"), TestCase(([1], [2]), [1, 2])])
+    assert result.passed
+    assert result.pass_fraction == 1.0
+    assert [o.status for o in result.outcomes] == ["passed"] * 3
+
+
+def test_wrong_answer_reports_the_value(sb):
+    result = sb.run_tests("def add(a, b):\n    return a - b\n", "add", [TestCase((5, 2), 7), TestCase((0, 0), 0)])
+    assert not result.passed
+    assert result.pass_fraction == 0.5
+    first = result.outcomes[0]
+    assert first.status == "wrong_answer"
+    assert first.value == 3 and first.detail == "3"
+    assert result.outcomes[1].status == "passed"
+
+
+def test_exception_reports_the_type(sb):
+    program = "def f(x):\n    if x:\n        raise KeyError('boom')\n    return 1\n"
+    result = sb.run_tests(program, "f", [TestCase((True,), 1), TestCase((False,), 1)])
+    assert result.outcomes[0].status == "error"
+    assert result.outcomes[0].detail == "KeyError"
+    assert "boom" in result.outcomes[0].message
+    assert result.outcomes[1].status == "passed"
+
+
+def test_syntax_error_and_missing_entry_point_fail_every_test(sb):
+    bad = sb.run_tests("def add(a, b)\n    return a + b\n", "add", [TestCase((1, 2), 3)] * 2)
+    assert not bad.passed and bad.error == "SyntaxError"
+    assert [o.detail for o in bad.outcomes] == ["SyntaxError", "SyntaxError"]
+    missing = sb.run_tests(ADD, "plus", [TestCase((1, 2), 3)])
+    assert not missing.passed and missing.outcomes[0].detail == "NameError"
+
+
+def test_zero_tests_is_never_a_pass(sb):
+    result = sb.run_tests(ADD, "add", [])
+    assert not result.passed
+    assert result.pass_fraction == 0.0
+
+
+@pytest.mark.parametrize(
+    "returned, expected",
+    [("True", 1), ("1.0", 1), ("[1, 2]", (1, 2)), ("(1,)", [1]), ("{1: True}", {1: 1}), ("[[1.0]]", [[1]])],
+)
+def test_equal_values_of_other_types_do_not_pass(sb, returned, expected):
+    result = sb.run_tests(f"def f():\n    return {returned}\n", "f", [TestCase((), expected)])
+    assert result.outcomes[0].status == "wrong_answer"
+
+
+def test_timeout_is_reported_and_later_tests_are_not_run(sb):
+    program = "def f(x):\n    while x:\n        pass\n    return 0\n"
+    start = time.monotonic()
+    result = sb.run_tests(program, "f", [TestCase((0,), 0), TestCase((1,), 0), TestCase((0,), 0)])
+    assert time.monotonic() - start < 2.0 + 3.0
+    assert [o.status for o in result.outcomes] == ["passed", "timeout", "timeout"]
+    assert result.outcomes[2].detail == "NotRun"
+
+
+def test_memory_limit_is_reported():
+    with Sandbox(workers=1, timeout=3.0, memory_mb=256) as small:
+        result = small.run_tests("def f():\n    return len(bytearray(600 * 2**20))\n", "f", [TestCase((), 1)])
+    assert result.outcomes[0].status == "memory"
+
+
+def test_arguments_are_fresh_for_every_test(sb):
+    program = "def f(xs):\n    xs.append(1)\n    return len(xs)\n"
+    result = sb.run_tests(program, "f", [TestCase(([],), 1), TestCase(([],), 1)])
+    assert result.passed
+
+
+def test_call_returns_values_and_errors(sb):
+    outs = sb.call("def sq(x):\n    return 1 // x if x == 0 else x * x\n", "sq", [(3,), (0,), (1.5,)])
+    assert [o.status for o in outs] == ["ok", "error", "ok"]
+    assert outs[0].value == 9 and type(outs[0].value) is int
+    assert outs[1].detail == "ZeroDivisionError"
+    assert outs[2].value == 2.25
+    with pytest.raises(ValueError):
+        sb.call(ADD, "add", [(object(), 1)])
+
+
+def test_call_many_keeps_order(sb):
+    jobs = [(f"def f(x):\n    return x + {i}\n", "f", [(i,), (0,)]) for i in range(12)]
+    outs = sb.call_many(jobs)
+    assert [[o.value for o in row] for row in outs] == [[2 * i, i] for i in range(12)]
+
+
+def test_run_many_keeps_order_across_workers(sb):
+    jobs = []
+    for i in range(20):
+        body = "return a + b" if i % 3 else "return a * b"
+        jobs.append((f"def add(a, b):\n    {body}\n", "add", [TestCase((i, 2), i + 2)]))
+    results = sb.run_many(jobs)
+    assert [r.passed for r in results] == [i % 3 != 0 or i == 2 for i in range(20)]
+
+
+def test_thread_safety(sb):
+    errors, lock = [], threading.Lock()
+
+    def hammer(k: int) -> None:
+        for i in range(8):
+            value = k * 100 + i
+            result = sb.run_tests(f"def f():\n    return {value}\n", "f", [TestCase((), value)])
+            wrong = sb.run_tests(f"def f():\n    return {value + 1}\n", "f", [TestCase((), value)])
+            if not result.passed or wrong.passed or wrong.outcomes[0].value != value + 1:
+                with lock:
+                    errors.append((k, i))
+
+    threads = [threading.Thread(target=hammer, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_compat_mode_runs_checks_and_is_forgeable(sb):
+    check = "def check(candidate):\n    assert candidate(2) == 4\n    assert candidate(3) == 9\n"
+    good = sb.run_check("def sq(x):\n    return x * x\n", check, "sq")
+    bad = sb.run_check("def sq(x):\n    return x + 2\n", check, "sq")
+    assert good.passed and good.mode == "check"
+    assert not bad.passed and bad.outcomes[0].status == "wrong_answer"
+    assert bad.outcomes[0].detail == "AssertionError"
+    # An always-equal object fools an assert-based check (documented) but not the default mode.
+    forged = "class Yes:\n    def __eq__(self, other):\n        return True\n\ndef sq(x):\n    return Yes()\n"
+    assert sb.run_check(forged, check, "sq").passed
+    assert not sb.run_tests(forged, "sq", [TestCase((2,), 4)]).passed
+
+
+def test_run_problem_chooses_the_mode(sb):
+    literal = Problem("t/0", "def inc(x):\n", "inc", "def inc(x):\n    return x + 1\n", [TestCase((1,), 2)], "unit")
+    checked = Problem(
+        "t/1", "def inc(x):\n", "inc", "", [], "unit", check="def check(c):\n    assert c(1) == 2\n"
+    )
+    program = "def inc(x):\n    return x + 1\n"
+    results = sb.run_problems([(literal, program), (checked, program), (literal, "def inc(x):\n    return x\n")])
+    assert [r.mode for r in results] == ["literal", "check", "literal"]
+    assert [r.passed for r in results] == [True, True, False]
+    assert sb.run_problem(literal, program).passed
+
+
+def test_worker_death_gives_a_failed_verdict_and_a_new_worker():
+    with Sandbox(workers=1, timeout=10.0) as one:
+        old_pid = one.worker_pids()[0]
+        holder = {}
+        thread = threading.Thread(
+            target=lambda: holder.update(r=one.run_tests("import time\ndef f():\n    time.sleep(8)\n    return 1\n", "f", [TestCase((), 1)]))
+        )
+        start = time.monotonic()
+        thread.start()
+        time.sleep(0.5)
+        os.kill(old_pid, signal.SIGKILL)
+        thread.join(timeout=9)
+        assert not thread.is_alive()
+        assert time.monotonic() - start < 5.0
+        result = holder["r"]
+        assert not result.passed and result.error == "WorkerLost"
+        assert one.worker_pids()[0] != old_pid
+        assert one.run_tests(ADD, "add", [TestCase((1, 1), 2)]).passed
+
+
+def test_close_stops_workers_and_rejects_new_jobs():
+    box = Sandbox(workers=2, timeout=1.0)
+    pids = box.worker_pids()
+    box.close()
+    box.close()  # idempotent
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}") or _is_zombie_or_gone(pid)
+    with pytest.raises(RuntimeError):
+        box.run_tests(ADD, "add", [TestCase((1, 1), 2)])
+
+
+def _is_zombie_or_gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+# ------------------------------------------------------------------ codec
+@pytest.mark.parametrize(
+    "value",
+    [None, True, False, 0, -1, 2**200, -(2**70), 1.5, float("inf"), -0.0, 1 + 2j, "", "héllo\ud800", b"\x00\xff",
+     [1, [2, (3, {4: "x"})]], (), {"a": {1, 2}, (1, 2): frozenset({3})}, set()],
+)
+def test_codec_round_trips_exact_types(value):
+    back = codec.decode(codec.encode(value))
+    assert exact_equal(back, value) or (value != value)
+    if type(value) is float:
+        assert str(back) == str(value)
+
+
+def test_codec_rejects_subclasses_and_foreign_objects():
+    class MyInt(int):
+        pass
+
+    for bad in (MyInt(3), [1, MyInt(2)], {"k": object()}, range(3), bytearray(b"x")):
+        with pytest.raises(CodecError):
+            codec.encode(bad)
+    deep: list = []
+    for _ in range(codec.MAX_DEPTH + 5):
+        deep = [deep]
+    with pytest.raises(CodecError):
+        codec.encode(deep)
+    with pytest.raises(CodecError):
+        codec.encode("x" * 100, limit=50)
+
+
+def test_codec_rejects_every_truncation_and_garbage():
+    data = codec.encode([1, "abc", {2: (3.0, None)}, {4}])
+    for cut in range(len(data)):
+        with pytest.raises(CodecError):
+            codec.decode(data[:cut])
+    for junk in (b"x", b"l\xff\xff\xff\xff", data + b"N", b"S\x01\x00\x00\x00l\x00\x00\x00\x00", b"i\x05\x00\x00\x00"):
+        with pytest.raises(CodecError):
+            codec.decode(junk)
+
+
+# ------------------------------------------------------------------ pass@k and CLI
+def test_pass_at_k_matches_the_closed_form():
+    from math import comb
+
+    for n, c, k in [(10, 3, 1), (10, 3, 5), (20, 0, 10), (5, 5, 5), (200, 17, 100)]:
+        assert pass_at_k(n, c, k) == pytest.approx(1 - comb(n - c, k) / comb(n, k))
+
+
+def _write(path, lines):
+    path.write_text("".join(line + "\n" for line in lines))
+
+
+def test_cli_happy_path(tmp_path, capsys):
+    from o1lite.problems import load_problems
+
+    problems = load_problems("humaneval")[:3]
+    samples = tmp_path / "samples.jsonl"
+    lines = []
+    for p in problems:
+        lines.append(json.dumps({"task_id": p.task_id, "completion": p.reference[len(p.prompt):]}))
+        lines.append(json.dumps({"task_id": p.task_id, "completion": "    return None\n"}))
+    _write(samples, lines)
+    assert cli_main([str(samples), "--suite", "humaneval", "--workers", "2", "--timeout", "3"]) == 0
+    scores = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert scores == {"pass@1": pytest.approx(0.5)}
+    rows = [json.loads(x) for x in (tmp_path / "samples.jsonl_results.jsonl").read_text().splitlines()]
+    assert [r["task_id"] for r in rows] == [json.loads(x)["task_id"] for x in lines]
+    assert [r["passed"] for r in rows] == [True, False] * 3
+    assert rows[0]["result"] == "passed" and rows[1]["result"].startswith("failed")
+
+
+def test_cli_malformed_line_names_it_and_writes_nothing(tmp_path, capsys):
+    samples = tmp_path / "samples.jsonl"
+    _write(samples, [json.dumps({"task_id": "HumanEval/0", "completion": "    return 1\n"}), "{not json"])
+    assert cli_main([str(samples), "--suite", "humaneval"]) == 2
+    err = capsys.readouterr().err
+    assert ":2:" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "samples.jsonl_results.jsonl").exists()
+    _write(samples, [json.dumps({"task_id": "HumanEval/0"})])
+    assert cli_main([str(samples), "--suite", "humaneval"]) == 2
+    assert ":1:" in capsys.readouterr().err
+    _write(samples, [json.dumps({"task_id": "Nope/1", "completion": ""})])
+    assert cli_main([str(samples), "--suite", "humaneval"]) == 2
+    assert "Nope/1" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [samples]
+
+
+def test_cli_import_is_light():
+    code = "import sys, o1lite.sandbox.cli; print(sorted(m for m in ('torch', 'numpy', 'transformers') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "[]"
