@@ -51,7 +51,15 @@ class TinyConfig:
     intermediate_size: int = 384
     max_positions: int = 512
     n_train_problems: int = 4000  # synthetic train problems used for pretraining
-    steps: int = 700  # optimiser steps: the main knob for base-model strength (and time)
+    # Optimiser steps: the main knob for base-model strength. Pass@1 jumps between
+    # 420 and 450 steps, when the model learns to copy constants from the statement
+    # ('d' -> 'b', "odd" vs "even"); measured greedy pass@1 on 300 problems, seed 0:
+    #   steps   train  test  hard
+    #    380    0.39   0.26  0.04
+    #    420    0.42   0.27  0.04   <- default: room for later chapters to show gains
+    #    450    0.77   0.66  0.09   (train/test on 200 problems)
+    #    700    0.81   0.67  0.18
+    steps: int = 420
     batch_size: int = 32
     learning_rate: float = 3e-3
     warmup_steps: int = 60

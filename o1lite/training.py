@@ -22,11 +22,23 @@ import torch
 from .models import lora_config
 
 
-def _cpu_friendly(**overrides: Any) -> dict:
+def _train(trainer_class, config_class, model, tokenizer, dataset, out_dir, *, steps, batch_size,
+           learning_rate, rank, max_length, seed, peft_config, extra_log, **options: Any) -> dict:
+    """Run one TRL trainer with CPU-friendly settings; save the adapter and its log."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     on_gpu = torch.cuda.is_available()
-    options = dict(
-        bf16=on_gpu,
-        gradient_checkpointing=False,
+    settings = dict(
+        output_dir=str(out_dir / "checkpoints"),
+        max_steps=steps,
+        per_device_train_batch_size=batch_size,
+        learning_rate=learning_rate,
+        logging_steps=max(1, steps // 30),
+        max_length=max_length,
+        seed=seed,
+        data_seed=seed,
+        bf16=on_gpu,  # TRL's default; slower than fp32 on CPUs without bf16 units
+        gradient_checkpointing=False,  # TRL's default saves memory we do not need, at a cost in time
         use_cpu=not on_gpu,
         report_to=[],
         save_strategy="no",
@@ -35,15 +47,20 @@ def _cpu_friendly(**overrides: Any) -> dict:
         lr_scheduler_type="cosine",
         warmup_steps=10,
     )
-    options.update(overrides)
-    return options
-
-
-def _finish(trainer, out_dir: Path, started: float, extra: dict | None = None) -> dict:
+    settings.update(options)
+    trainer = trainer_class(
+        model=model,
+        args=config_class(**settings),
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=peft_config or lora_config(rank),
+    )
+    started = time.perf_counter()
+    trainer.train()
     seconds = time.perf_counter() - started
     trainer.model.save_pretrained(out_dir)
     history = [{"step": r["step"], "loss": r["loss"]} for r in trainer.state.log_history if "loss" in r]
-    log = {"seconds": round(seconds, 2), "loss_history": history, **(extra or {})}
+    log = {"seconds": round(seconds, 2), "loss_history": history, "steps": steps, **extra_log}
     (out_dir / "train_log.json").write_text(json.dumps(log, indent=2) + "\n")
     shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
     return log
@@ -60,38 +77,23 @@ def sft_lora(
     rank: int = 16,
     max_length: int = 512,
     seed: int = 0,
+    peft_config: Any = None,
     **overrides: Any,
 ) -> dict:
     """LoRA SFT on a `datasets.Dataset` with `prompt` and `completion` columns.
 
     Returns the training log (loss curve, seconds); the adapter is saved in
-    `out_dir` (load it with `o1lite.models.load_adapter`).
+    `out_dir` (load it with `o1lite.models.load_adapter`). `peft_config`
+    replaces the default `lora_config(rank)` (chapter 02 adds trainable
+    token embeddings for the tiny model this way).
     """
     from trl import SFTConfig, SFTTrainer
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    config = SFTConfig(
-        **_cpu_friendly(
-            output_dir=str(out_dir / "checkpoints"),
-            max_steps=steps,
-            per_device_train_batch_size=batch_size,
-            learning_rate=learning_rate,
-            logging_steps=max(1, steps // 30),
-            max_length=max_length,
-            completion_only_loss=True,
-            packing=False,
-            seed=seed,
-            data_seed=seed,
-            **overrides,
-        )
+    return _train(
+        SFTTrainer, SFTConfig, model, tokenizer, dataset, out_dir, steps=steps, batch_size=batch_size,
+        learning_rate=learning_rate, rank=rank, max_length=max_length, seed=seed, peft_config=peft_config,
+        extra_log={"examples": len(dataset)}, completion_only_loss=True, packing=False, **overrides,
     )
-    trainer = SFTTrainer(
-        model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=lora_config(rank)
-    )
-    started = time.perf_counter()
-    trainer.train()
-    return _finish(trainer, out_dir, started, {"examples": len(dataset), "steps": steps})
 
 
 def dpo_lora(
@@ -106,6 +108,7 @@ def dpo_lora(
     rank: int = 16,
     max_length: int = 512,
     seed: int = 0,
+    peft_config: Any = None,
     **overrides: Any,
 ) -> dict:
     """LoRA DPO on a `datasets.Dataset` with `prompt`, `chosen`, `rejected` columns.
@@ -115,25 +118,8 @@ def dpo_lora(
     """
     from trl import DPOConfig, DPOTrainer
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    config = DPOConfig(
-        **_cpu_friendly(
-            output_dir=str(out_dir / "checkpoints"),
-            max_steps=steps,
-            per_device_train_batch_size=batch_size,
-            learning_rate=learning_rate,
-            logging_steps=max(1, steps // 30),
-            max_length=max_length,
-            beta=beta,
-            seed=seed,
-            data_seed=seed,
-            **overrides,
-        )
+    return _train(
+        DPOTrainer, DPOConfig, model, tokenizer, dataset, out_dir, steps=steps, batch_size=batch_size,
+        learning_rate=learning_rate, rank=rank, max_length=max_length, seed=seed, peft_config=peft_config,
+        extra_log={"pairs": len(dataset)}, beta=beta, **overrides,
     )
-    trainer = DPOTrainer(
-        model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=lora_config(rank)
-    )
-    started = time.perf_counter()
-    trainer.train()
-    return _finish(trainer, out_dir, started, {"pairs": len(dataset), "steps": steps})
