@@ -79,3 +79,283 @@ def sample(
         new_tokens = generated[:, encoded["input_ids"].shape[1] :]
         outputs.extend(tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
     return [outputs[i * n : (i + 1) * n] for i in range(len(prompts))]
+
+
+# ---------------------------------------------------------------- step-wise generation (chapter 03)
+# A reasoning policy writes its solution one step at a time: each call below
+# extends every prefix by one step, stopping each sequence on its own at the
+# step delimiter (or end-of-text), and returns the step's log-probability, which
+# the search (chapter 04) and the reward models (chapters 05-06) need. A whole
+# solution is a sequence of such calls.
+from dataclasses import dataclass
+
+from transformers import StoppingCriteria, StoppingCriteriaList
+
+from .prompts import STEP_DELIMITER
+
+
+@dataclass
+class Step:
+    """One generated step.
+
+    - `text`: the decoded new tokens, up to and including the token that
+      completed the delimiter (so it ends with the delimiter, plus whatever
+      else that last token spelled); end-of-text itself is not in the text.
+      `prefix + text` is the prefix for the next step.
+    - `logprob`: the sum of the log-probabilities of the step's tokens under
+      the model itself (temperature 1, no top-p: what a forward pass gives),
+      end-of-text included when it ended the step.
+    - `n_tokens`: how many tokens that sum covers.
+    - `finished`: "delimiter", "eos" (the solution ended) or "length"
+      (`max_new_tokens` ran out mid-step).
+    - `token_ids`: the generated ids themselves (a sampled step need not be
+      the tokenizer's own spelling of `text`, so re-tokenizing can differ).
+    """
+
+    text: str
+    logprob: float
+    n_tokens: int
+    finished: str
+    token_ids: tuple[int, ...] = ()
+
+    @property
+    def terminal(self) -> bool:
+        """True when no further step should follow (end-of-text or cut off)."""
+        return self.finished != "delimiter"
+
+
+class StopAtString(StoppingCriteria):
+    """Stops each sequence of a batch, on its own, once its new tokens contain `stop`.
+
+    Only the last few tokens are decoded at each step (a token spells at
+    least one character, so `len(stop) + 1` tokens always cover the stop
+    string); `stopped_at[i]` records how many new tokens sequence i had.
+    """
+
+    def __init__(self, tokenizer, stop: str, prompt_length: int, batch_size: int):
+        self.tokenizer = tokenizer
+        self.stop = stop
+        self.prompt_length = prompt_length
+        self.window = len(stop) + 1
+        self.stopped_at: list[int | None] = [None] * batch_size
+
+    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
+        done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        n_new = input_ids.shape[1] - self.prompt_length
+        for i in range(input_ids.shape[0]):
+            if self.stopped_at[i] is not None:
+                done[i] = True
+                continue
+            tail = input_ids[i, max(self.prompt_length, input_ids.shape[1] - self.window):]
+            if self.stop in self.tokenizer.decode(tail, skip_special_tokens=True):
+                self.stopped_at[i] = n_new
+                done[i] = True
+        return done
+
+
+@torch.no_grad()
+def sample_steps(
+    model,
+    tokenizer,
+    prefixes: Sequence[str],
+    k: int = 1,
+    temperature: float = 0.8,
+    top_p: float = 1.0,
+    max_new_tokens: int = 96,
+    stop: str = STEP_DELIMITER,
+    batch_size: int = 64,
+    seed: int = 0,
+) -> list[list[Step]]:
+    """`k` next steps for each prefix (a list of lists of `Step`, in prefix order).
+
+    Each batch is one `generate` call: prefixes left-padded, every sequence
+    stopped on its own at `stop` or end-of-text. Greedy when
+    `temperature == 0` (then `k` must be 1). Deterministic for a given seed.
+    Log-probabilities come from the raw logits `generate` returns
+    (`output_logits`), so they are the model's own, whatever the sampling
+    temperature.
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    if temperature == 0 and k > 1:
+        raise ValueError("greedy decoding gives one step per prefix: set temperature > 0 for k > 1")
+    tokenizer.padding_side = "left"
+    device = next(model.parameters()).device
+    eos = tokenizer.eos_token_id
+    expanded = [prefix for prefix in prefixes for _ in range(k)]
+    torch.manual_seed(seed)
+    steps: list[Step] = []
+    for start in range(0, len(expanded), batch_size):
+        batch = expanded[start : start + batch_size]
+        encoded = tokenizer(batch, return_tensors="pt", padding=True).to(device)
+        prompt_length = encoded["input_ids"].shape[1]
+        stopper = StopAtString(tokenizer, stop, prompt_length, len(batch))
+        options = dict(
+            max_new_tokens=max_new_tokens,
+            pad_token_id=tokenizer.pad_token_id,
+            stopping_criteria=StoppingCriteriaList([stopper]),
+            return_dict_in_generate=True,
+            output_logits=True,
+        )
+        if temperature > 0:
+            options.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=0)
+        else:
+            options.update(do_sample=False)
+        out = model.generate(**encoded, **options)
+        new_tokens = out.sequences[:, prompt_length:]
+        # log p(token) under the untempered model, for every generated position
+        token_logprobs = torch.stack(
+            [torch.log_softmax(logits.float(), dim=-1).gather(-1, new_tokens[:, t : t + 1]).squeeze(-1)
+             for t, logits in enumerate(out.logits)],
+            dim=1,
+        )
+        for i in range(len(batch)):
+            ids = new_tokens[i].tolist()
+            length, finished = len(ids), "length"
+            if eos in ids and (stopper.stopped_at[i] is None or ids.index(eos) < stopper.stopped_at[i]):
+                length, finished = ids.index(eos) + 1, "eos"
+            elif stopper.stopped_at[i] is not None:
+                length, finished = stopper.stopped_at[i], "delimiter"
+            text = tokenizer.decode(ids[:length], skip_special_tokens=True)
+            logprob = float(token_logprobs[i, :length].sum())
+            steps.append(Step(text, logprob, length, finished, tuple(ids[:length])))
+    return [steps[i * k : (i + 1) * k] for i in range(len(prefixes))]
+
+
+def complete_solution(
+    model,
+    tokenizer,
+    prompt: str,
+    temperature: float = 0.0,
+    max_steps: int = 12,
+    max_new_tokens: int = 96,
+    stop: str = STEP_DELIMITER,
+    seed: int = 0,
+) -> list[Step]:
+    """Generate one solution step by step, until a step ends the solution
+    (end-of-text, or `max_new_tokens` cut it off) or `max_steps` steps.
+
+    `prompt + "".join(step.text for step in steps)` is the whole solution.
+    """
+    steps: list[Step] = []
+    prefix = prompt
+    for index in range(max_steps):
+        (step,) = sample_steps(
+            model, tokenizer, [prefix], k=1, temperature=temperature, max_new_tokens=max_new_tokens,
+            stop=stop, seed=seed + index,
+        )[0]
+        steps.append(step)
+        prefix += step.text
+        if step.terminal:
+            break
+    return steps
+
+
+# ---------------------------------------------------------------- siblings sharing a prefix (chapter 04)
+_NEWLINE_TOKENS: dict[int, torch.Tensor] = {}
+
+
+def _newline_tokens(tokenizer, vocab_size: int) -> torch.Tensor:
+    """A mask of the token ids whose text holds a newline (every delimiter
+    ends with one, so only those tokens can complete it)."""
+    key = id(tokenizer)
+    if key not in _NEWLINE_TOKENS:
+        mask = torch.zeros(vocab_size, dtype=torch.bool)
+        for token_id in range(min(vocab_size, len(tokenizer))):
+            mask[token_id] = "\n" in tokenizer.decode([token_id])
+        _NEWLINE_TOKENS[key] = mask
+    return _NEWLINE_TOKENS[key]
+
+
+@torch.no_grad()
+def sample_steps_shared(
+    model,
+    tokenizer,
+    prefixes: Sequence[str],
+    counts: Sequence[int],
+    seeds: Sequence[int],
+    temperature: float = 0.8,
+    max_new_tokens: int = 96,
+    stop: str = STEP_DELIMITER,
+    top_p: float = 1.0,
+) -> list[list[Step]]:
+    """`counts[i]` next steps for `prefixes[i]`, as `sample_steps` returns them,
+    with each prefix run through the model once.
+
+    Siblings share their prefix, so each distinct prefix is encoded in one
+    batched forward pass; its key/value cache is then copied `counts[i]`
+    times (`DynamicCache.batch_select_indices`) and all rows decode together,
+    one forward pass per token for the whole batch; finished rows leave the
+    batch. Sampling draws from the model's distribution at `temperature`
+    (nucleus sampling when `top_p < 1`) with one random stream per prefix, seeded by `seeds[i]`, so a
+    prefix's steps do not depend on the other prefixes of the batch (up to
+    floating-point effects of the batch's shape). Log-probabilities are under
+    the untempered model, as in `sample_steps`.
+    """
+    if len(prefixes) != len(counts) or len(prefixes) != len(seeds):
+        raise ValueError("one count and one seed per prefix")
+    device = next(model.parameters()).device
+    rows = [i for i, n in enumerate(counts) for _ in range(n)]
+    if not rows:
+        return [[] for _ in prefixes]
+    tokenizer.padding_side = "left"
+    encoded = tokenizer(list(prefixes), return_tensors="pt", padding=True).to(device)
+    mask = encoded["attention_mask"]
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    out = model(input_ids=encoded["input_ids"], attention_mask=mask, position_ids=positions, use_cache=True)
+    index = torch.tensor(rows, device=device)
+    cache = out.past_key_values
+    cache.batch_select_indices(index)
+    logits = out.logits[:, -1, :].float()[index]
+    mask, next_position = mask[index], positions[index, -1] + 1
+    uniforms = torch.cat([torch.rand(n, max_new_tokens, generator=torch.Generator().manual_seed(int(s)))
+                          for n, s in zip(counts, seeds) if n]).to(device)
+    newline = _newline_tokens(tokenizer, logits.shape[-1]).to(device)
+    eos, window = tokenizer.eos_token_id, len(stop) + 1
+    tokens: list[list[int]] = [[] for _ in rows]
+    logprob = [0.0] * len(rows)
+    finished: list[str | None] = [None] * len(rows)
+    active = list(range(len(rows)))  # original row of each batch position
+    for t in range(max_new_tokens):
+        log_probs = torch.log_softmax(logits, dim=-1)
+        if temperature > 0:
+            probs = torch.softmax(logits / temperature, dim=-1)
+            order = None
+            if top_p < 1.0:  # keep the smallest set of likeliest tokens holding top_p of the mass
+                probs, order = probs.sort(dim=-1, descending=True)
+                probs = probs * ((probs.cumsum(-1) - probs) < top_p)
+            cdf = probs.cumsum(-1)
+            u = uniforms[active, t].unsqueeze(-1) * cdf[:, -1:]
+            chosen = (cdf < u).sum(-1).clamp(max=logits.shape[-1] - 1)
+            if order is not None:
+                chosen = order.gather(-1, chosen[:, None]).squeeze(-1)
+        else:
+            chosen = logits.argmax(-1)
+        chosen_logprob = log_probs.gather(-1, chosen[:, None]).squeeze(-1).tolist()
+        check = newline[chosen].tolist()
+        for position, (row, token) in enumerate(zip(active, chosen.tolist())):
+            tokens[row].append(token)
+            logprob[row] += chosen_logprob[position]
+            if token == eos:
+                finished[row] = "eos"
+            elif check[position] and stop in tokenizer.decode(tokens[row][-window:], skip_special_tokens=True):
+                finished[row] = "delimiter"
+        keep = [position for position, row in enumerate(active) if finished[row] is None]
+        if not keep or t == max_new_tokens - 1:
+            break
+        if len(keep) < len(active):
+            keep_index = torch.tensor(keep, device=device)
+            cache.batch_select_indices(keep_index)
+            chosen, mask, next_position = chosen[keep_index], mask[keep_index], next_position[keep_index]
+            active = [active[p] for p in keep]
+        mask = torch.cat([mask, mask.new_ones(len(active), 1)], dim=-1)
+        out = model(input_ids=chosen[:, None], attention_mask=mask, position_ids=next_position[:, None],
+                    past_key_values=cache, use_cache=True)
+        cache, logits, next_position = out.past_key_values, out.logits[:, -1, :].float(), next_position + 1
+    steps = [Step(tokenizer.decode(ids, skip_special_tokens=True), value, len(ids), end or "length")
+             for ids, value, end in zip(tokens, logprob, finished)]
+    grouped, start = [], 0
+    for n in counts:
+        grouped.append(steps[start:start + n])
+        start += n
+    return grouped
