@@ -253,9 +253,16 @@ def load_model(
     profile = get_profile(profile)
     source = resolve_model_path(profile, tiny)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    # fp32 on CPU (bf16 generation is slower there); bf16 on a GPU
+    dtype = dtype or (torch.bfloat16 if device.startswith("cuda") else torch.float32)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or torch.float32)
+        if not profile.is_tiny and unsloth_available():  # fast kernels on a CUDA GPU only
+            from unsloth import FastLanguageModel
+
+            model, tokenizer = FastLanguageModel.from_pretrained(source, dtype=dtype, load_in_4bit=False)
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(source)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
     except OSError as error:
         if profile.is_tiny or Path(source).is_dir():
             raise
