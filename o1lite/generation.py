@@ -286,10 +286,11 @@ def sample_steps_shared(
     batched forward pass; its key/value cache is then copied `counts[i]`
     times (`DynamicCache.batch_select_indices`) and all rows decode together,
     one forward pass per token for the whole batch; finished rows leave the
-    batch. Sampling draws from the model's distribution at `temperature`
-    (nucleus sampling when `top_p < 1`) with one random stream per prefix, seeded by `seeds[i]`, so a
-    prefix's steps do not depend on the other prefixes of the batch (up to
-    floating-point effects of the batch's shape). Log-probabilities are under
+    batch once half of them are done. Sampling draws from the model's
+    distribution at `temperature` (nucleus sampling when `top_p < 1`) with
+    one random stream per prefix, seeded by `seeds[i]`, so a prefix's steps
+    do not depend on the other prefixes of the batch (up to floating-point
+    effects of the batch's shape). Log-probabilities are under
     the untempered model, as in `sample_steps`.
     """
     if len(prefixes) != len(counts) or len(prefixes) != len(seeds):
@@ -334,6 +335,8 @@ def sample_steps_shared(
         chosen_logprob = log_probs.gather(-1, chosen[:, None]).squeeze(-1).tolist()
         check = newline[chosen].tolist()
         for position, (row, token) in enumerate(zip(active, chosen.tolist())):
+            if finished[row] is not None:  # done, still in the batch until the next compaction
+                continue
             tokens[row].append(token)
             logprob[row] += chosen_logprob[position]
             if token == eos:
@@ -343,7 +346,7 @@ def sample_steps_shared(
         keep = [position for position, row in enumerate(active) if finished[row] is None]
         if not keep or t == max_new_tokens - 1:
             break
-        if len(keep) < len(active):
+        if len(keep) <= len(active) // 2:  # compact only when half the rows are done: a copy costs a whole cache
             keep_index = torch.tensor(keep, device=device)
             cache.batch_select_indices(keep_index)
             chosen, mask, next_position = chosen[keep_index], mask[keep_index], next_position[keep_index]

