@@ -51,6 +51,14 @@ class PolicyTraining:
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
+MICRO_TRAINING = PolicyTraining(n_train=40, steps=3, batch_size=4)  # smoke runs: seconds
+
+
+def policy_training(smoke: bool = False, seed: int = 0) -> PolicyTraining:
+    """The budget chapter 03 trains with by default, so later chapters find its cached adapters."""
+    return replace(MICRO_TRAINING if smoke else PolicyTraining(), seed=seed)
+
+
 def policy_dataset(problems: Sequence[Problem], fmt: str, tokenizer=None, chat: bool = False):
     """A `datasets.Dataset` of prompt/completion pairs in `fmt` (no end-of-text: TRL adds it)."""
     from datasets import Dataset
