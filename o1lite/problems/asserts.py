@@ -438,9 +438,32 @@ def verify_cases(
     return checked, retyped, None
 
 
+
+def verified_cases(conversion: Conversion, reference: str, entry_point: str) -> tuple[list[TestCase], dict[str, Any]]:
+    """A conversion's cases checked on the reference, and the record of how it went.
+
+    Returns `(tests, meta)`: `meta["literal"]` is True when every assert became
+    a verified case; otherwise `meta["reason"]` says why not, and `tests` keeps
+    whatever verified cases there are (`meta["partial_tests"]`).
+    """
+    reason = conversion.reason
+    tests: list[TestCase] = []
+    retyped = 0
+    if conversion.cases:
+        tests, retyped, failure = verify_cases(reference, entry_point, conversion.cases)
+        reason = reason or failure
+    elif reason is None:
+        reason = "unsupported statement: no asserts"
+    literal = reason is None and bool(tests)
+    meta: dict[str, Any] = {"n_asserts": conversion.n_asserts, "literal": literal, "n_cases": len(tests), "retyped": retyped}
+    if not literal:
+        meta.update(reason=reason, reason_kind=reason.split(":", 1)[0], partial_tests=bool(tests))
+    return tests, meta
+
 __all__ = [
     "VERIFY_SECONDS",
     "verify_cases",
+    "verified_cases",
     "Conversion",
     "NotConvertible",
     "SAFE_BUILTINS",

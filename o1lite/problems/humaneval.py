@@ -47,10 +47,9 @@ import copy
 import inspect
 import os
 from functools import lru_cache
-from typing import Any
 
-from .asserts import Conversion, convert_check, verify_cases
-from .base import Problem, TestCase
+from .asserts import Conversion, convert_check, verified_cases
+from .base import Problem
 
 SUITE = "humaneval"
 
@@ -96,26 +95,8 @@ def _to_problem(record: dict) -> Problem:
     statement, signature = _entry_function(prompt, entry_point)
 
     conversion: Conversion = convert_check(source)
-    reason = conversion.reason
-    tests: list[TestCase] = []
-    retyped = 0
-    if conversion.cases:
-        tests, retyped, failure = verify_cases(reference, entry_point, conversion.cases)
-        if failure is not None:
-            reason = reason or failure
-    elif reason is None:
-        reason = "unsupported statement: no asserts"
-    literal = reason is None and bool(tests)
-    meta: dict[str, Any] = {
-        "n_asserts": conversion.n_asserts,
-        "literal": literal,
-        "n_cases": len(tests),
-        "retyped": retyped,
-    }
-    if not literal:
-        meta["reason"] = reason
-        meta["reason_kind"] = reason.split(":", 1)[0]
-        meta["partial_tests"] = bool(tests)
+    tests, meta = verified_cases(conversion, reference, entry_point)
+    literal = meta["literal"]
     return Problem(
         task_id=task_id,
         prompt=prompt,

@@ -55,7 +55,7 @@ from typing import Any, Iterable
 from unittest import mock
 from urllib.parse import urlparse
 
-from .asserts import convert_asserts, verify_cases
+from .asserts import convert_asserts, verified_cases
 from .base import Problem, TestCase
 
 SUITE = "mbpp"
@@ -391,32 +391,15 @@ def _to_problem(record: dict, split: str | None = None) -> Problem:
     entry_point = find_entry_point(code, test_list)
 
     conversion = convert_asserts(test_list, entry_point)
-    reason = conversion.reason
-    tests: list[TestCase] = []
-    retyped = 0
-    if conversion.cases:
-        tests, retyped, failure = verify_cases(reference, entry_point, conversion.cases)
-        reason = reason or failure
-    elif reason is None:
-        reason = "unsupported statement: no asserts"
-    literal = reason is None and bool(tests)
+    tests, meta = verified_cases(conversion, reference, entry_point)
+    literal = meta["literal"]
 
     # the example shows the first test as a verified literal case, else as the assert
     first = _first_case(test_list[0], entry_point)
     example = next((case for case in tests if first is not None and case.args == first.args), None)
     prompt, signature = build_prompt(code, entry_point, statement, _example(test_list[0], entry_point, example))
 
-    meta: dict[str, Any] = {
-        "mbpp_task_id": task_id,
-        "n_asserts": conversion.n_asserts,
-        "literal": literal,
-        "n_cases": len(tests),
-        "retyped": retyped,
-    }
-    if not literal:
-        meta["reason"] = reason
-        meta["reason_kind"] = reason.split(":", 1)[0]
-        meta["partial_tests"] = bool(tests)
+    meta = {"mbpp_task_id": task_id, **meta}
     return Problem(
         task_id=f"MBPP/{task_id}",
         prompt=prompt,

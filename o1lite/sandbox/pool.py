@@ -6,7 +6,6 @@ import logging
 import os
 import queue
 import select
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -17,7 +16,7 @@ from concurrent.futures import Future
 from typing import Any, Iterable, Sequence
 
 from .codec import CodecError, encode
-from .results import CallOutcome, ProgramResult, TestOutcome, compare, interpret_calls, interpret_check
+from .results import CallOutcome, ProgramResult, compare, interpret_calls, interpret_check
 from .worker import read_message, write_message
 
 log = logging.getLogger("o1lite.sandbox")
