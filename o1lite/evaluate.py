@@ -41,21 +41,11 @@ def program_for(problem: Problem, completion: str) -> str:
 
 
 def run_programs(sandbox, problems: Sequence[Problem], programs: Sequence[Sequence[str]]) -> list[list[bool]]:
-    """Verdicts for programs[i][j], a candidate for problems[i]; one sandbox batch."""
-    jobs, owners, checks = [], [], []
-    for i, (problem, candidates) in enumerate(zip(problems, programs)):
-        for j, program in enumerate(candidates):
-            if problem.literal_tests:
-                jobs.append((program, problem.entry_point, problem.tests))
-                owners.append((i, j))
-            else:
-                checks.append((i, j, program))
-    verdicts = [[False] * len(candidates) for candidates in programs]
-    for (i, j), result in zip(owners, sandbox.run_many(jobs)):
-        verdicts[i][j] = result.passed
-    for i, j, program in checks:
-        verdicts[i][j] = sandbox.run_check(program, problems[i].check, problems[i].entry_point).passed
-    return verdicts
+    """Verdicts for programs[i][j], a candidate for problems[i]; one sandbox batch
+    (literal tests where the problem has them, else its check in compatibility mode)."""
+    pairs = [(problem, program) for problem, candidates in zip(problems, programs) for program in candidates]
+    results = iter(sandbox.run_problems(pairs))
+    return [[next(results).passed for _ in candidates] for candidates in programs]
 
 
 def evaluate(
