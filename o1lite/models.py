@@ -33,7 +33,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config, Qwen2
 from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX, Qwen2Tokenizer
 
 from .problems import load_problems
-from .profiles import Profile, get_profile, runs_dir
+from .profiles import Profile, get_profile, hub_reachable, offline_mode, runs_dir
 
 EOS = "<|endoftext|>"
 PAD = "<|pad|>"
@@ -255,14 +255,16 @@ def load_model(
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     # fp32 on CPU (bf16 generation is slower there); bf16 on a GPU
     dtype = dtype or (torch.bfloat16 if device.startswith("cuda") else torch.float32)
+    # Without network, read only the local cache: a quick one-line error instead of minutes of retries.
+    local_only = not Path(source).is_dir() and (offline_mode() or not hub_reachable())
     try:
         if not profile.is_tiny and unsloth_available():  # fast kernels on a CUDA GPU only
             from unsloth import FastLanguageModel
 
-            model, tokenizer = FastLanguageModel.from_pretrained(source, dtype=dtype, load_in_4bit=False)
+            model, tokenizer = FastLanguageModel.from_pretrained(source, dtype=dtype, load_in_4bit=False, local_files_only=local_only)
         else:
-            tokenizer = AutoTokenizer.from_pretrained(source)
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
+            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, local_files_only=local_only)
     except OSError as error:
         if profile.is_tiny or Path(source).is_dir():
             raise

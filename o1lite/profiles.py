@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 
 @dataclass(frozen=True)
@@ -99,3 +102,40 @@ def run_dir(profile: str | Profile, chapter: str) -> Path:
     path = runs_dir() / get_profile(profile).name / chapter
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+# ---------------------------------------------------------------- is the hub there?
+PROBE_SECONDS = 3.0
+
+
+def _env_true(name: str) -> bool:
+    return os.environ.get(name, "").strip().upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def offline_mode() -> bool:
+    """True when the environment asks for no network (`HF_HUB_OFFLINE` and kin)."""
+    return any(_env_true(name) for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def hub_reachable(seconds: float = PROBE_SECONDS) -> bool:
+    """Can a TCP connection to the hub endpoint be opened within `seconds`?
+
+    Name resolution ignores socket timeouts, so the probe runs in a daemon
+    thread that is abandoned if it does not answer in time.
+    """
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    host = endpoint.hostname or "huggingface.co"
+    port = endpoint.port or (80 if endpoint.scheme == "http" else 443)
+    answer: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=seconds):
+                answer.append(True)
+        except OSError:
+            answer.append(False)
+
+    thread = threading.Thread(target=probe, daemon=True, name="o1lite-hub-probe")
+    thread.start()
+    thread.join(seconds + 0.5)
+    return bool(answer and answer[0])

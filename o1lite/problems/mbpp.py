@@ -48,13 +48,11 @@ import copy
 import gzip
 import json
 import os
-import socket
-import threading
 from functools import lru_cache
 from typing import Any, Iterable
 from unittest import mock
-from urllib.parse import urlparse
 
+from ..profiles import PROBE_SECONDS, hub_reachable, offline_mode
 from .asserts import convert_asserts, verified_cases
 from .base import Problem, TestCase
 
@@ -63,7 +61,6 @@ HUB_DATASET = "google-research-datasets/mbpp"
 HUB_CONFIG = "sanitized"
 SPLITS = ("prompt", "test", "validation", "train")
 #: Seconds the hub probe waits for a connection before calling it unreachable.
-PROBE_SECONDS = 3.0
 
 UNAVAILABLE_HINT = (
     "MBPP is not available offline: download sanitized-mbpp.json from the "
@@ -207,39 +204,6 @@ def read_mbpp_file(path: str | os.PathLike) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- the hub
-
-
-def _env_true(name: str) -> bool:
-    return os.environ.get(name, "").strip().upper() in {"1", "ON", "YES", "TRUE"}
-
-
-def offline_mode() -> bool:
-    """True when the environment asks for no network (`HF_HUB_OFFLINE` and kin)."""
-    return any(_env_true(name) for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"))
-
-
-def hub_reachable(seconds: float = PROBE_SECONDS) -> bool:
-    """Can a TCP connection to the hub endpoint be opened within `seconds`?
-
-    Name resolution ignores socket timeouts, so the probe runs in a daemon
-    thread that is abandoned if it does not answer in time.
-    """
-    endpoint = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
-    host = endpoint.hostname or "huggingface.co"
-    port = endpoint.port or (80 if endpoint.scheme == "http" else 443)
-    answer: list[bool] = []
-
-    def probe() -> None:
-        try:
-            with socket.create_connection((host, port), timeout=seconds):
-                answer.append(True)
-        except OSError:
-            answer.append(False)
-
-    thread = threading.Thread(target=probe, daemon=True, name="o1lite-hub-probe")
-    thread.start()
-    thread.join(seconds + 0.5)
-    return bool(answer and answer[0])
 
 
 def _forced_offline() -> contextlib.ExitStack:
@@ -446,6 +410,7 @@ __all__ = [
     "build_check",
     "build_prompt",
     "find_entry_point",
+    "PROBE_SECONDS",
     "hub_reachable",
     "load_mbpp",
     "offline_mode",
