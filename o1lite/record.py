@@ -47,11 +47,7 @@ def write_metrics(chapter: str, metrics: dict[str, Any], profile: str = "tiny") 
     """Write figures/<chapter>_metrics.json (chapter like "00") and return its path."""
     record = flatten(metrics)
     record["profile"] = get_profile(profile).name
-    path = figures_dir() / f"{chapter}_metrics.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
-    return path
+    return write_json(figures_dir() / f"{chapter}_metrics.json", record)
 
 
 def read_metrics(chapter: str) -> dict[str, Any]:
