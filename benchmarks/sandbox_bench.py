@@ -2,7 +2,7 @@
 canonical solutions (same checks, same worker count, same run), plus the
 no-isolation floor.
 
-    .venv/bin/python benchmarks/sandbox_bench.py [--workers 2] [--n 164] [--json out.json]
+    .venv/bin/python benchmarks/sandbox_bench.py [--workers 2] [--n 164] [--rounds 3] [--json out.json]
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--n", type=int, default=164, help="number of HumanEval problems")
     parser.add_argument("--timeout", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per harness; the median is reported")
     parser.add_argument("--json", help="also write the summary here")
     args = parser.parse_args()
-    summary = compare_all(args.n, args.workers, args.timeout)
+    summary = compare_all(args.n, args.workers, args.timeout, rounds=args.rounds)
     print(report(summary))
     if args.json:
         with open(args.json, "w") as handle:

@@ -143,6 +143,64 @@ def test_thread_safety(sb):
     assert errors == []
 
 
+def test_programs_may_use_threads_and_fork(sb):
+    # Children are forked without the interpreter's at-fork hooks: threads and a
+    # program's own fork must still work normally.
+    program = (
+        "import os, threading\n"
+        "def f():\n"
+        "    out = []\n"
+        "    worker = threading.Thread(target=lambda: out.append(threading.current_thread() is threading.main_thread()))\n"
+        "    worker.start()\n"
+        "    worker.join()\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        os._exit(7)\n"
+        "    _, status = os.waitpid(pid, 0)\n"
+        "    return [out, os.waitstatus_to_exitcode(status), threading.current_thread() is threading.main_thread()]\n"
+    )
+    outs = sb.call(program, "f", [()])
+    assert outs[0].status == "ok" and outs[0].value == [[False], 7, True]
+
+
+def test_random_starts_from_the_same_state_in_every_program(sb):
+    program = "import random\ndef f():\n    return [random.random(), random.randrange(10**9)]\n"
+    values = [outs[0].value for outs in sb.call_many([(program, "f", [()])] * 6)]  # both workers
+    assert len({repr(v) for v in values}) == 1
+    import random
+
+    expected = random.Random(0)
+    assert values[0] == [expected.random(), expected.randrange(10**9)]
+
+
+def test_a_program_cannot_take_away_the_working_directory(sb):
+    vandal = (
+        "import os, shutil\n"
+        "def f():\n"
+        "    here = os.getcwd()\n"
+        "    os.chdir('/')\n"
+        "    shutil.rmtree(here, ignore_errors=True)\n"
+        "    try:\n"
+        "        os.rmdir(here)\n"
+        "        os.symlink('/etc', here)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    return here\n"
+    )
+    writer = (
+        "import os\n"
+        "def f():\n"
+        "    with open('note.txt', 'w') as handle:\n"
+        "        handle.write('ok')\n"
+        "    return [os.getcwd(), os.path.islink(os.getcwd()), sorted(os.listdir('.'))]\n"
+    )
+    for _ in range(2):  # on both workers
+        first, second = sb.call_many([(vandal, "f", [()]), (writer, "f", [()])])
+        assert first[0].status == "ok" and second[0].status == "ok", (first[0], second[0])
+        cwd, is_link, names = second[0].value
+        assert os.path.basename(cwd) == os.path.basename(first[0].value) and not is_link and names == ["note.txt"]
+
+
 def test_compat_mode_runs_checks_and_is_forgeable(sb):
     check = "def check(candidate):\n    assert candidate(2) == 4\n    assert candidate(3) == 9\n"
     good = sb.run_check("def sq(x):\n    return x * x\n", check, "sq")

@@ -33,7 +33,7 @@ What the sandbox guarantees, and what it does not
 | A security boundary against kernel exploits, container escapes or hardware attacks | NOT provided: use a VM or gVisor for hostile code |
 | Protection from CPU side channels, timing leaks or resource contention between parallel programs | NOT provided |
 | Services reachable through filesystem sockets or world-writable paths outside the private mounts | NOT prevented (mitigated by the private uid) |
-| Determinism of programs that use randomness or time | NOT provided (string hashing is fixed: `PYTHONHASHSEED=0`) |
+| Determinism of programs that use randomness or time | partly: string hashing is fixed (`PYTHONHASHSEED=0`) and `random` starts from the same seeded state in every child; time, `os.urandom` and `secrets` are not fixed |
 | A program choosing what values it returns (hard-coding the answers shown in its prompt) | NOT prevented: that is a test-quality problem |
 | Portability beyond Linux | NOT provided (needs fork, pidfd, prctl) |
 

@@ -12,7 +12,9 @@ At start it
    and a private mount namespace where `/tmp`, `/var/tmp` and `/dev/shm` are
    small private tmpfs mounts and the evaluator's own tree (the repository,
    site-packages) is covered by an empty read-only tmpfs;
-4. imports the standard modules programs commonly use, then `gc.freeze()`s.
+4. imports the standard modules programs commonly use, seeds `random` with
+   0, sets what every child shares (stdin/stdout on /dev/null, the working
+   directory, no-new-privileges) and `gc.freeze()`s.
 
 Per program it forks a child which drops into its own session, closes every
 descriptor but a fresh result pipe, sets resource limits, switches to the
@@ -20,6 +22,15 @@ sandbox uid and runs the program. The child writes framed records (see
 `_record`) to the pipe; the worker forwards the raw bytes, the child's exit
 status and whether the wall-clock limit was hit. Decoding and comparing
 happen in the parent, which alone knows the expected values.
+
+Speed. A fork is most of the cost of a program, so the worker keeps what a
+fork copies small: it loads only its own two modules (not the `o1lite`
+package) and a short list of standard modules, and it forks with libc's
+`fork` rather than `os.fork`, which would run the interpreter's at-fork hooks
+(threading's bookkeeping, random's reseeding) in every child. That is safe
+because the worker has a single thread, which it checks at start. Children
+therefore share the worker's `random` state: a program that uses `random`
+without seeding it sees the same stream in every run.
 """
 
 from __future__ import annotations
@@ -43,7 +54,7 @@ from o1lite.sandbox.codec import CodecError, decode, encode
 # --- standard modules that programs commonly import (loaded once, shared by fork)
 PRELOAD = (
     "bisect", "collections", "copy", "functools", "heapq", "itertools", "math", "operator", "re",
-    "string", "typing",
+    "random", "string", "typing",
 )
 
 # --- framed records written by the child: kind (u8), test index (u32), payload length (u32)
@@ -70,6 +81,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 # cost about half a millisecond per program on a small VM. Safe only in a process that has
 # a single thread, which the worker is.
 _raw_fork = ctypes.PyDLL(None, use_errno=True).fork
+_fork = _raw_fork  # os.fork if the worker ever finds a second thread of its own (see main)
 
 
 def _check(rc: int, what: str) -> None:
@@ -336,7 +348,7 @@ class Worker:
         limits = self.limits(job)
         rfd, wfd = os.pipe()
         started = time.monotonic()
-        pid = _raw_fork()
+        pid = _fork()
         if pid < 0:
             os.close(rfd)
             os.close(wfd)
@@ -590,6 +602,11 @@ def main() -> None:
             __import__(name)
         except ImportError:
             pass
+    if "random" in sys.modules:
+        sys.modules["random"].seed(0)  # children share this state: the same stream every run
+    global _fork
+    if len(os.listdir("/proc/self/task")) != 1:
+        _fork = os.fork  # libc's fork is only safe in a single-threaded process
     config = read_message(request_fd)
     if config is None:
         return
