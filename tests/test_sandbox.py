@@ -364,3 +364,29 @@ def test_fork_bound_reports_each_programs_own_verdict():
     wrong = ("def f():\n    return 2\n", "def check(c):\n    assert c() == 1\n", "f")
     verdicts, seconds = fork_bound_run([right, wrong, right, wrong, right], [0.001, 0.1, 0.002, 0.0, 0.05], workers=2)
     assert verdicts == [True, False, True, False, True] and seconds > 0
+
+
+def test_children_inherit_a_ready_compiler_when_the_worker_loads_from_bytecode(tmp_path):
+    # The first compile() of a process builds the AST types (a millisecond, hundreds of
+    # page faults). Importing the worker from source does it by accident; from a cached
+    # .pyc (Python's default) it does not, so preload() must, or every child pays again.
+    import py_compile
+
+    from o1lite.sandbox import pool
+
+    package = tmp_path / "o1lite" / "sandbox"
+    package.mkdir(parents=True)
+    here = os.path.dirname(pool.__file__)
+    for name in ("worker", "codec"):  # bytecode only: nothing is compiled at import
+        py_compile.compile(os.path.join(here, f"{name}.py"), cfile=str(package / f"{name}.pyc"), doraise=True)
+    probe = (
+        "import gc\n"
+        "ready = lambda: any(isinstance(o, type) and o.__module__ == 'ast' for o in gc.get_objects())\n"
+        "before = ready()\n"
+        "worker.preload()\n"
+        "print(type(worker.__loader__).__name__, before, ready())\n"
+    )
+    boot = pool.WORKER_IMPORT.replace(repr(pool._PACKAGE_ROOT), repr(str(tmp_path))) + probe
+    out = subprocess.run([sys.executable, "-S", "-s", "-B", "-c", boot], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["SourcelessFileLoader", "False", "True"]

@@ -87,8 +87,7 @@ def human_eval_verdicts(records: list[dict], workers: int, timeout: float = 3.0)
 
 _BOUND_LOOP = """
 import gc, json, os, time
-for name in worker.PRELOAD:
-    __import__(name)
+worker.preload()
 share = json.load(open(sys.argv[1]))[int(sys.argv[2])]
 devnull = os.open(os.devnull, os.O_RDWR)
 gc.collect()
