@@ -595,8 +595,8 @@ def preload() -> None:
     share its state: the same stream in every run). It also calls `compile()`
     once: the first call in a process builds the interpreter's AST types (about
     1.3 ms and 180 page faults here). Importing this module from source does
-    that as a side effect, but importing it from a cached .pyc does not, and
-    then every child paid for it, which halved the sandbox's speed.
+    that as a side effect, but importing it from a cached .pyc does not; then
+    every child paid for it, and the sandbox checked HumanEval a third slower.
     """
     for name in PRELOAD:
         try:
