@@ -58,27 +58,36 @@ def sample(
     Deterministic for a given seed: greedy when `temperature == 0`, otherwise
     sampling seeded once per call.
     """
-    if n < 1:
-        raise ValueError("n must be at least 1")
-    if temperature == 0 and n > 1:
-        raise ValueError("greedy decoding gives one completion per prompt: set temperature > 0 for n > 1")
-    tokenizer.padding_side = "left"
-    device = next(model.parameters()).device
-    expanded = [prompt for prompt in prompts for _ in range(n)]
-    torch.manual_seed(seed)
     outputs: list[str] = []
-    for start in range(0, len(expanded), batch_size):
-        batch = expanded[start : start + batch_size]
-        encoded = tokenizer(batch, return_tensors="pt", padding=True).to(device)
-        options = dict(max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id)
-        if temperature > 0:
-            options.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=0)
-        else:
-            options.update(do_sample=False)
-        generated = model.generate(**encoded, **options)
+    batches = _batches(model, tokenizer, prompts, n, "n", "completion per prompt", temperature, top_p, batch_size, seed)
+    for _batch, encoded, decoding in batches:
+        generated = model.generate(**encoded, **decoding, max_new_tokens=max_new_tokens,
+                                   pad_token_id=tokenizer.pad_token_id)
         new_tokens = generated[:, encoded["input_ids"].shape[1] :]
         outputs.extend(tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
     return [outputs[i * n : (i + 1) * n] for i in range(len(prompts))]
+
+
+def _batches(model, tokenizer, texts, copies: int, count_name: str, unit: str, temperature: float, top_p: float,
+             batch_size: int, seed: int):
+    """The batching both samplers share: check `copies`, repeat each text that
+    many times, seed once, and yield (batch, left-padded encoding, decoding
+    options: greedy at temperature 0, else sampling with `top_p`)."""
+    if copies < 1:
+        raise ValueError(f"{count_name} must be at least 1")
+    if temperature == 0 and copies > 1:
+        raise ValueError(f"greedy decoding gives one {unit}: set temperature > 0 for {count_name} > 1")
+    tokenizer.padding_side = "left"
+    device = next(model.parameters()).device
+    if temperature > 0:
+        decoding = dict(do_sample=True, temperature=temperature, top_p=top_p, top_k=0)
+    else:
+        decoding = dict(do_sample=False)
+    expanded = [text for text in texts for _ in range(copies)]
+    torch.manual_seed(seed)
+    for start in range(0, len(expanded), batch_size):
+        batch = expanded[start : start + batch_size]
+        yield batch, tokenizer(batch, return_tensors="pt", padding=True).to(device), decoding
 
 
 # ---------------------------------------------------------------- step-wise generation (chapter 03)
@@ -175,33 +184,21 @@ def sample_steps(
     (`output_logits`), so they are the model's own, whatever the sampling
     temperature.
     """
-    if k < 1:
-        raise ValueError("k must be at least 1")
-    if temperature == 0 and k > 1:
-        raise ValueError("greedy decoding gives one step per prefix: set temperature > 0 for k > 1")
-    tokenizer.padding_side = "left"
-    device = next(model.parameters()).device
     eos = tokenizer.eos_token_id
-    expanded = [prefix for prefix in prefixes for _ in range(k)]
-    torch.manual_seed(seed)
     steps: list[Step] = []
-    for start in range(0, len(expanded), batch_size):
-        batch = expanded[start : start + batch_size]
-        encoded = tokenizer(batch, return_tensors="pt", padding=True).to(device)
+    batches = _batches(model, tokenizer, prefixes, k, "k", "step per prefix", temperature, top_p, batch_size, seed)
+    for batch, encoded, decoding in batches:
         prompt_length = encoded["input_ids"].shape[1]
         stopper = StopAtString(tokenizer, stop, prompt_length, len(batch))
-        options = dict(
+        out = model.generate(
+            **encoded,
+            **decoding,
             max_new_tokens=max_new_tokens,
             pad_token_id=tokenizer.pad_token_id,
             stopping_criteria=StoppingCriteriaList([stopper]),
             return_dict_in_generate=True,
             output_logits=True,
         )
-        if temperature > 0:
-            options.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=0)
-        else:
-            options.update(do_sample=False)
-        out = model.generate(**encoded, **options)
         new_tokens = out.sequences[:, prompt_length:]
         # log p(token) under the untempered model, for every generated position
         token_logprobs = torch.stack(
