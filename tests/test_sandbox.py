@@ -386,7 +386,7 @@ def test_children_inherit_a_ready_compiler_when_the_worker_loads_from_bytecode(t
         "worker.preload()\n"
         "print(type(worker.__loader__).__name__, before, ready())\n"
     )
-    boot = pool.WORKER_IMPORT.replace(repr(pool._PACKAGE_ROOT), repr(str(tmp_path))) + probe
+    boot = pool.worker_import(str(tmp_path)) + probe
     out = subprocess.run([sys.executable, "-S", "-s", "-B", "-c", boot], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["SourcelessFileLoader", "False", "True"]

@@ -127,7 +127,7 @@ def fork_bound_run(jobs: list[tuple[str, str, str]], cost: list[float], workers:
     import sys
     import tempfile
 
-    from .pool import WORKER_IMPORT
+    from .pool import worker_import
 
     shares: list[list] = [[] for _ in range(workers)]
     loads = [0.0] * workers
@@ -138,7 +138,7 @@ def fork_bound_run(jobs: list[tuple[str, str, str]], cost: list[float], workers:
     with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
         json.dump(shares, handle)
         handle.flush()
-        procs = [subprocess.Popen([sys.executable, "-S", "-s", "-B", "-c", WORKER_IMPORT + _BOUND_LOOP,
+        procs = [subprocess.Popen([sys.executable, "-S", "-s", "-B", "-c", worker_import() + _BOUND_LOOP,
                                    handle.name, str(i)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                  for i in range(workers)]
         for proc in procs:

@@ -24,17 +24,26 @@ _WARNED: set[str] = set()
 _WARN_LOCK = threading.Lock()
 
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# The worker loads only its own two modules: empty stand-ins for the `o1lite` and
-# `o1lite.sandbox` packages keep their __init__ files (and what they import) out of it.
-WORKER_IMPORT = (
-    "import sys, types; sys.path[:] = [p for p in sys.path if p]; "
-    f"sys.path.insert(0, {_PACKAGE_ROOT!r})\n"
-    "for name in ('o1lite', 'o1lite.sandbox'):\n"
-    "    stub = sys.modules[name] = types.ModuleType(name)\n"
-    f"    stub.__path__ = [{_PACKAGE_ROOT!r} + '/' + name.replace('.', '/')]\n"
-    "from o1lite.sandbox import worker\n"
-)
-_BOOT = WORKER_IMPORT + "worker.main()"
+
+
+def worker_import(root: str = _PACKAGE_ROOT) -> str:
+    """Source that imports `o1lite.sandbox.worker` from the package under `root`.
+
+    The worker loads only its own two modules: empty stand-ins for the `o1lite`
+    and `o1lite.sandbox` packages keep their __init__ files (and what they
+    import) out of it.
+    """
+    return (
+        "import sys, types; sys.path[:] = [p for p in sys.path if p]; "
+        f"sys.path.insert(0, {root!r})\n"
+        "for name in ('o1lite', 'o1lite.sandbox'):\n"
+        "    stub = sys.modules[name] = types.ModuleType(name)\n"
+        f"    stub.__path__ = [{root!r} + '/' + name.replace('.', '/')]\n"
+        "from o1lite.sandbox import worker\n"
+    )
+
+
+_BOOT = worker_import() + "worker.main()"
 
 
 def _warn_once(message: str) -> None:
