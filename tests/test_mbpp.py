@@ -201,7 +201,7 @@ def test_offline_without_a_path_fails_quickly(monkeypatch):
     assert time.perf_counter() - start < 8.0
     assert isinstance(error.value, RuntimeError)
     message = str(error.value)
-    assert "\n" not in message and "sanitized-mbpp.json" in message and "--mbpp-path" in message
+    assert "\n" not in message and "sanitized-mbpp.json" in message and "--problem-file" in message
 
 
 def test_unreachable_hub_fails_quickly_without_the_offline_variable(monkeypatch):

@@ -214,6 +214,66 @@ def test_compat_mode_runs_checks_and_is_forgeable(sb):
     assert not sb.run_tests(forged, "sq", [TestCase((2,), 4)]).passed
 
 
+def test_compat_mode_check_that_never_calls_the_candidate_fails(sb):
+    empty = sb.run_check("def f(x):\n    return 0\n", "def check(candidate):\n    assert True\n", "f")
+    assert not empty.passed and empty.outcomes[0].detail == "NoTestRun"
+    called = sb.run_check("def f(x):\n    return 0\n", "def check(candidate):\n    assert candidate(1) == 0\n", "f")
+    assert called.passed
+
+
+SUM = "import sys\ndef main():\n    a, b = map(int, input().split())\n    print(a + b)\nif __name__ == '__main__':\n    main()\n"
+
+
+def test_stdio_compares_what_the_program_printed(sb):
+    result = sb.run_stdio(SUM, [("1 2\n", "3\n"), ("5 5", "10"), ("2 2\n", "5\n")])
+    assert result.mode == "stdio" and not result.passed
+    assert [o.status for o in result.outcomes] == ["passed", "passed", "wrong_answer"]
+    assert result.outcomes[2].value == "4\n" and result.outcomes[2].detail == repr("4\n")
+    # Trailing spaces and trailing blank lines do not matter; other whitespace does.
+    assert sb.run_stdio("print('a b  ')\nprint()\nprint()", [("", "a b\n")]).passed
+    assert not sb.run_stdio("print('a  b')", [("", "a b\n")]).passed
+    assert not sb.run_stdio("print('a')\nprint('b')", [("", "a b\n")]).passed
+
+
+def test_stdio_binary_streams_exits_and_errors(sb):
+    fast = (
+        "import sys\n"
+        "nums = list(map(int, sys.stdin.buffer.read().split()))\n"
+        "sys.stdout.buffer.write(b' '.join(str(x * x).encode() for x in nums) + b'\\n')\n"
+        "sys.exit(0)\n"
+        "print('not reached')\n"
+    )
+    assert sb.run_stdio(fast, [("1 2 3\n", "1 4 9\n")]).passed
+    outcomes = sb.run_stdio(SUM, [("1\n", "1\n"), ("", "0\n")]).outcomes
+    assert [(o.status, o.detail) for o in outcomes] == [("error", "ValueError"), ("error", "EOFError")]
+    failed_exit = sb.run_stdio("print(3)\nraise SystemExit(2)\n", [("", "3\n")])
+    assert failed_exit.outcomes[0].status == "error" and failed_exit.outcomes[0].detail == "SystemExit"
+    syntax = sb.run_stdio("print(3\n", [("", "3\n"), ("", "3\n")])
+    assert syntax.error == "SyntaxError" and [o.detail for o in syntax.outcomes] == ["SyntaxError"] * 2
+    assert not sb.run_stdio(SUM, []).passed  # zero tests is never a pass
+
+
+def test_stdio_runs_every_test_in_a_fresh_namespace(sb):
+    counter = "try:\n    seen += 1\nexcept NameError:\n    seen = 1\nprint(seen)\n"
+    assert sb.run_stdio(counter, [("", "1"), ("", "1"), ("", "1")]).passed
+    with pytest.raises(TypeError):
+        sb.run_stdio(SUM, [("1 2", 3)])
+
+
+def test_child_limits_are_set():
+    program = (
+        "import resource\n"
+        "def f():\n"
+        "    names = ['RLIMIT_CPU', 'RLIMIT_AS', 'RLIMIT_FSIZE', 'RLIMIT_NOFILE', 'RLIMIT_CORE', 'RLIMIT_NPROC']\n"
+        "    return [resource.getrlimit(getattr(resource, n))[1] for n in names]\n"
+    )
+    with Sandbox(workers=1, timeout=2.5, memory_mb=300, max_files=40, file_mb=3, max_processes=6) as box:
+        cpu, space, size, files, core, procs = box.call(program, "f", [()])[0].value
+    assert (cpu, space, size, files, core) == (4, 300 << 20, 3 << 20, 40, 0)
+    if os.geteuid() == 0:
+        assert procs == 6
+
+
 def test_run_problem_chooses_the_mode(sb):
     literal = Problem("t/0", "def inc(x):\n", "inc", "def inc(x):\n    return x + 1\n", [TestCase((1,), 2)], "unit")
     checked = Problem(
@@ -355,6 +415,89 @@ def test_cli_import_is_light():
     code = "import sys, o1lite.sandbox.cli; print(sorted(m for m in ('torch', 'numpy', 'transformers') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "[]"
+
+
+def test_cli_evaluation_loads_no_torch(tmp_path):
+    samples = tmp_path / "s.jsonl"
+    _write(samples, [json.dumps({"task_id": "HumanEval/0", "completion": "    return False\n"})])
+    code = (
+        "import sys\n"
+        "from o1lite.sandbox.cli import main\n"
+        "assert main([sys.argv[1], '--workers', '1']) == 0\n"
+        "print(sorted(m for m in ('torch', 'numpy', 'transformers', 'datasets') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(samples)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_cli_bad_input_gives_one_line_and_no_results(tmp_path, capsys):
+    samples, good = tmp_path / "samples.jsonl", tmp_path / "good.jsonl"
+    line = json.dumps({"task_id": "HumanEval/0", "completion": ""}).encode() + b"\n"
+    samples.write_bytes(line + b"\xff{}\n")
+    good.write_bytes(line)
+    cases = [
+        ([str(samples)], ":2: not UTF-8"),
+        ([str(tmp_path / "absent.jsonl")], "cannot read"),
+        ([str(good), "--split", "train"], "one split"),
+        ([str(good), "--suite", "synthetic", "--problem-file", str(good)], "--problem-file"),
+    ]
+    for argv, expected in cases:
+        assert cli_main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert expected in err and len(err.splitlines()) == 1, err
+    with pytest.raises(SystemExit) as stop:
+        cli_main([str(samples), "--suite", "nope"])
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and len(err.splitlines()) == 1 and "nope" in err
+    assert sorted(tmp_path.iterdir()) == sorted([samples, good])
+
+
+def test_cli_mbpp_from_a_local_file(tmp_path, capsys, monkeypatch):
+    import o1lite.problems.mbpp as mbpp
+
+    record = {"task_id": 42, "prompt": "Write a function to check whether a number is even.",
+              "code": "def is_even(n):\n    return n % 2 == 0\n", "test_imports": [],
+              "test_list": ["assert is_even(2) == True", "assert is_even(3) == False"]}
+    local = tmp_path / "sanitized-mbpp.json"
+    local.write_text(json.dumps([record]))
+    problem = mbpp.load_mbpp("test", path=local)[0]
+    samples = tmp_path / "samples.jsonl"
+    _write(samples, [json.dumps({"task_id": problem.task_id, "completion": "    return n % 2 == 0\n"}),
+                     json.dumps({"task_id": problem.task_id, "completion": "    return True\n"})])
+    assert cli_main([str(samples), "--suite", "mbpp", "--problem-file", str(local), "--workers", "1"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {"pass@1": pytest.approx(0.5)}
+
+    def offline(*_args, **_kwargs):
+        raise mbpp.MBPPUnavailable(mbpp.UNAVAILABLE_HINT)
+
+    monkeypatch.setattr(mbpp, "_hub_problems", offline)
+    assert cli_main([str(samples), "--suite", "mbpp"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--problem-file" in err and "sanitized-mbpp.json" in err
+
+
+def test_jobs_submitted_while_closing_run_or_are_refused():
+    box = Sandbox(workers=2, timeout=1.0)
+    outcomes, errors = [], []
+
+    def client():
+        for _ in range(20):
+            try:
+                outcomes.append(box.run_tests(ADD, "add", [TestCase((1, 1), 2)]).passed)
+            except RuntimeError:
+                errors.append(1)
+                return
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.05)
+    box.close()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert not any(thread.is_alive() for thread in threads), "a caller hangs after close()"
+    assert all(outcomes) and len(outcomes) + len(errors) >= 4
 
 
 def test_fork_bound_reports_each_programs_own_verdict():

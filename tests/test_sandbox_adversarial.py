@@ -430,3 +430,115 @@ def test_isolation_is_active_as_root(sb):
     if not ROOT:
         pytest.skip("isolation features need root")
     assert info["separate_uid"] and info["network_namespace"] and info["mount_namespace"]
+
+
+# ------------------------------------------------------------------ limits
+def test_file_size_and_open_file_limits(sb):
+    # The fixture's limits: files up to 16 MiB, 64 open descriptors.
+    big = "def f():\n    with open('big', 'wb') as h:\n        h.write(b'x' * (20 << 20))\n    return True\n"
+    size = attack(sb, big, [TestCase((), True)])
+    assert size.outcomes[0].detail == "OSError" and "too large" in size.outcomes[0].message.lower()
+    many = "def f():\n    return len([open('/dev/null') for _ in range(1000)])\n"
+    files = attack(sb, many, [TestCase((), 1000)])
+    assert files.outcomes[0].detail == "OSError" and "too many open files" in files.outcomes[0].message.lower()
+
+
+def test_forging_a_whole_result_stream_through_frames(sb):
+    # Walk up to the child's own frames, take the run's nonce and write a complete,
+    # well-formed stream claiming the answer the program guesses: it is only a value.
+    program = (
+        "import os, sys\n"
+        "def f():\n"
+        "    frame = sys._getframe()\n"
+        "    while frame is not None and 'nonce' not in frame.f_locals:\n"
+        "        frame = frame.f_back\n"
+        "    w = sys.modules['o1lite.sandbox.worker']\n"
+        "    w._record(w.K_HELLO, 0, frame.f_locals['nonce'])\n"
+        "    for i in range(2):\n"
+        "        w._record(w.K_PASSED, i)\n"
+        "        w._record(w.K_VALUE, i, w.encode(True))\n"
+        "    w._record(w.K_END)\n"
+        "    os._exit(0)\n"
+    )
+    result = attack(sb, program, [TestCase((), 7), TestCase((), 8)])
+    assert result.error == "CorruptResult" or {o.status for o in result.outcomes} == {"wrong_answer"}
+
+
+# ------------------------------------------------------------------ stdin/stdout problems
+def stdio_attack(sb: Sandbox, program: str, tests: list[tuple[str, str]]):
+    before = sb.worker_pids()
+    start = time.monotonic()
+    result = sb.run_stdio(program, tests)
+    assert not result.passed, result
+    assert time.monotonic() - start < LIMIT
+    assert_clean(sb, before)
+    return result
+
+
+def test_stdio_expected_output_never_enters_the_child(sb):
+    program = (
+        "import gc, sys\n"
+        "mark = 'value-' + '7f3a9c'\n"
+        "found = [o for o in gc.get_objects() if isinstance(o, (list, tuple, dict))\n"
+        "         for v in (o.values() if isinstance(o, dict) else o)\n"
+        "         if isinstance(v, str) and mark in v and v is not mark]\n"
+        "print('found' if found else 'not found')\n"
+    )
+    result = stdio_attack(sb, program, [("question", SENTINEL + "\n")])
+    assert result.outcomes[0].value == "not found\n"
+
+
+def test_stdio_output_that_bypasses_sys_stdout_or_floods_it(sb):
+    direct = stdio_attack(sb, "import os\nos.write(1, b'3\\n')\n", [("", "3\n")])
+    assert direct.outcomes[0].status == "wrong_answer" and direct.outcomes[0].value == ""
+    flood = stdio_attack(sb, "while True:\n    print('x' * 100000)\n", [("", "x\n")])
+    assert flood.outcomes[0].detail == "OutputTooLarge"
+    swallowed = "while True:\n    try:\n        print('x' * 100000)\n    except OSError:\n        break\n"
+    assert stdio_attack(sb, swallowed, [("", "x\n")]).outcomes[0].detail == "OutputTooLarge"
+    exits = stdio_attack(sb, "import os\nprint(3)\nos._exit(0)\n", [("", "3\n")])
+    assert exits.outcomes[0].status == "error"
+
+
+def test_compat_mode_check_that_runs_nothing(sb):
+    before = sb.worker_pids()
+    result = sb.run_check("def f(x):\n    return 0\n", "def check(candidate):\n    pass\n", "f")
+    assert not result.passed and result.outcomes[0].detail == "NoTestRun"
+    assert_clean(sb, before)
+
+
+# ------------------------------------------------------------------ degraded isolation
+NO_NAMESPACES = """
+import ctypes, json, logging, os, sys
+if not os.environ.get("O1LITE_TEST_DROPPED"):
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.prctl(24, 21, 0, 0, 0) == 0  # PR_CAPBSET_DROP CAP_SYS_ADMIN: no namespaces after exec
+    os.environ["O1LITE_TEST_DROPPED"] = "1"
+    os.execv(sys.executable, [sys.executable, "-c", sys.argv[1], sys.argv[1]])
+messages = []
+handler = logging.Handler()
+handler.emit = lambda record: messages.append(record.getMessage())
+logging.getLogger("o1lite.sandbox").addHandler(handler)
+from o1lite.sandbox import Sandbox
+with Sandbox(workers=2, timeout=2.0) as first:
+    info = first.info
+    ran = first.call("def f():\\n    return 1\\n", "f", [()])[0].value
+with Sandbox(workers=1, timeout=2.0) as second:
+    pass
+print(json.dumps({"info": info, "ran": ran, "messages": messages}))
+"""
+
+
+@needs_root
+def test_without_a_network_namespace_the_sandbox_warns_once():
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", NO_NAMESPACES, NO_NAMESPACES], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["ran"] == 1
+    assert report["info"]["separate_uid"] and not report["info"]["network_namespace"]
+    network = [m for m in report["messages"] if "no network namespace" in m]
+    assert len(network) == 1 and "programs can reach the network" in network[0]

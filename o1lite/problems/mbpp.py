@@ -65,7 +65,7 @@ SPLITS = ("prompt", "test", "validation", "train")
 UNAVAILABLE_HINT = (
     "MBPP is not available offline: download sanitized-mbpp.json from the "
     "google-research/mbpp repository (or run once with network access) and pass "
-    "path=... / --mbpp-path"
+    "path=... (o1lite-eval: --problem-file)"
 )
 
 

@@ -4,11 +4,13 @@
     with Sandbox(workers=2, timeout=2.0) as sb:
         result = sb.run_tests(program, "add", [TestCase((1, 2), 3)])
         result.passed, result.pass_fraction, result.outcomes
+        sb.run_stdio(script, [("1 2\n", "3\n")])   # stdin/stdout problems
 
 How it works. Each of `workers` long-lived processes imports the common
 standard modules once and forks a fresh child per program (no interpreter
 start per program). The child runs the program and sends back only the
-values the entry point returned, in a strict exact-type encoding
+values the entry point returned (for stdin/stdout problems, `run_stdio`,
+the text the program printed), in a strict exact-type encoding
 (`o1lite.sandbox.codec`); this process decodes them and compares them with
 the expected values, which never enter the child. Compatibility mode
 (`run_check`) runs HumanEval-style assert checks inside the child instead.
@@ -21,8 +23,10 @@ What the sandbox guarantees, and what it does not
 | A verdict needs the exact expected values, of the exact types (`type(x) is int`, nested): an `int` subclass or an object whose `__eq__` is always True fails | guaranteed (default mode) |
 | Expected values never enter the child: scanning `gc`, walking frames or reading the evaluator's memory cannot find them | guaranteed (default mode) |
 | No verdict crosses the boundary, only values: fake "PASS" markers or forged records on any descriptor cannot turn a wrong program into a pass | guaranteed (default mode) |
-| Zero executed tests, a missing result or a corrupt result stream is a failure | guaranteed |
-| Wall-clock limit enforced from outside (SIGKILL of the process group) plus CPU, address-space, file-size, open-file and process limits | guaranteed |
+| stdin/stdout problems (`run_stdio`): only the inputs enter the child; the printed text comes back as a value and is compared here | guaranteed (default mode) |
+| Zero executed tests, a missing result or a corrupt result stream is a failure (in compatibility mode: a check that never calls the candidate) | guaranteed |
+| Wall-clock limit enforced from outside (SIGKILL of the process group) plus CPU-time, address-space, file-size and open-file limits | guaranteed |
+| A process limit (fork bombs), counted per uid | only when the evaluator runs as root (the private uid) |
 | Nothing left running afterwards: the worker is a child subreaper, and (as root) every process of the worker's private uid is killed after each program | guaranteed on Linux |
 | stdin/stdout/stderr of the program go to /dev/null; no descriptor of the evaluator is inherited | guaranteed |
 | A program cannot affect later programs through memory (a fresh fork each time) or its working directory (emptied after each run) | guaranteed |

@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from typing import Any, Iterable, Sequence
 
 from .codec import CodecError, encode
-from .results import CallOutcome, ProgramResult, compare, interpret_calls, interpret_check
+from .results import CallOutcome, ProgramResult, compare, compare_output, interpret_calls, interpret_check
 from .worker import read_message, write_message
 
 log = logging.getLogger("o1lite.sandbox")
@@ -240,8 +240,8 @@ class Sandbox:
             if self._closed:
                 return
             self._closed = True
-        for _ in self._threads:
-            self._queue.put(None)
+            for _ in self._threads:
+                self._queue.put(None)
         for thread in self._threads:
             thread.join()
         for handle in self._handles:
@@ -299,10 +299,11 @@ class Sandbox:
                 time.sleep(0.2 * (attempt + 1))
 
     def _submit(self, job: dict) -> Future:
-        if self._closed:
-            raise RuntimeError("this Sandbox is closed")
         future: Future = Future()
-        self._queue.put((job, future))
+        with self._close_lock:  # never behind close()'s stop markers, where no thread would take it
+            if self._closed:
+                raise RuntimeError("this Sandbox is closed")
+            self._queue.put((job, future))
         return future
 
     def _job(self, mode: str, program: str, entry_point: str, **extra) -> dict:
@@ -345,6 +346,26 @@ class Sandbox:
         replies = self._gather([job for job, _ in prepared])
         return [_literal_result(reply, tests) for reply, (_, tests) in zip(replies, prepared)]
 
+    def run_stdio(self, program: str, tests: Sequence[tuple[str, str]]) -> ProgramResult:
+        """Decide stdin/stdout tests: each `(stdin, expected_stdout)` runs the whole program.
+
+        Only the inputs enter the child; what it printed comes back and is
+        compared here, line by line, ignoring trailing spaces and trailing
+        blank lines (`results.same_output`).
+        """
+        return self.run_stdio_many([(program, tests)])[0]
+
+    def run_stdio_many(self, jobs: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> list[ProgramResult]:
+        """`run_stdio` for many programs at once, spread over the workers, order kept."""
+        prepared = []
+        for program, tests in jobs:
+            tests = [tuple(test) for test in tests]
+            if not all(len(t) == 2 and isinstance(t[0], str) and isinstance(t[1], str) for t in tests):
+                raise TypeError("stdio tests must be (stdin, expected_stdout) pairs of strings")
+            prepared.append((self._job("stdio", program, "", inputs=[stdin for stdin, _ in tests]), tests))
+        replies = self._gather([job for job, _ in prepared])
+        return [_stdio_result(reply, tests) for reply, (_, tests) in zip(replies, prepared)]
+
     def run_check(self, program: str, check_source: str, entry_point: str) -> ProgramResult:
         """Compatibility mode: run an assert-based `check(candidate)` inside the sandbox.
 
@@ -385,6 +406,12 @@ def _literal_result(reply: dict, tests: list) -> ProgramResult:
     calls, error = interpret_calls(reply, len(tests))
     outcomes = [compare(call, test.expected) for call, test in zip(calls, tests)]
     return ProgramResult(outcomes, mode="literal", error=error, elapsed=reply.get("elapsed", 0.0))
+
+
+def _stdio_result(reply: dict, tests: list[tuple[str, str]]) -> ProgramResult:
+    calls, error = interpret_calls(reply, len(tests))
+    outcomes = [compare_output(call, expected) for call, (_stdin, expected) in zip(calls, tests)]
+    return ProgramResult(outcomes, mode="stdio", error=error, elapsed=reply.get("elapsed", 0.0))
 
 
 def _check_result(reply: dict) -> ProgramResult:

@@ -68,7 +68,8 @@ class ProgramResult:
 
     `passed` is True only when at least one test ran and every test passed.
     `error` names a program-level failure (a syntax error, a missing entry
-    point, a lost worker); `mode` is "literal" or "check" (compatibility).
+    point, a lost worker); `mode` is "literal", "stdio" (printed output
+    compared) or "check" (compatibility).
     """
 
     outcomes: list[TestOutcome]
@@ -285,6 +286,28 @@ def compare(call: CallOutcome, expected: Any) -> TestOutcome:
     """The verdict for one literal test from what the call returned."""
     if call.status == "ok":
         if exact_equal(call.value, expected):
+            return TestOutcome("passed")
+        shown = repr(call.value)
+        return TestOutcome("wrong_answer", detail=shown[:200] + ("..." if len(shown) > 200 else ""), value=call.value)
+    return TestOutcome(call.status, detail=call.detail, message=call.message)
+
+
+def same_output(printed: str, expected: str) -> bool:
+    """A judge's usual rule: the same lines, ignoring trailing spaces and trailing blank lines."""
+    return _lines(printed) == _lines(expected)
+
+
+def _lines(text: str) -> list[str]:
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def compare_output(call: CallOutcome, expected: str) -> TestOutcome:
+    """The verdict for one stdin/stdout test from what the program printed."""
+    if call.status == "ok":
+        if type(call.value) is str and same_output(call.value, expected):
             return TestOutcome("passed")
         shown = repr(call.value)
         return TestOutcome("wrong_answer", detail=shown[:200] + ("..." if len(shown) > 200 else ""), value=call.value)

@@ -1,6 +1,6 @@
 """The long-lived worker: imports once, forks a fresh child per program.
 
-A worker is started by `Sandbox` as `python -I -S -c ...` and talks to it over
+A worker is started by `Sandbox` as `python -S -s -B -c ...` and talks to it over
 its stdin/stdout with length-prefixed pickles (both ends are trusted code).
 At start it
 
@@ -44,6 +44,7 @@ import ctypes
 import errno
 import fcntl
 import gc
+import io
 import os
 import pickle
 import resource
@@ -534,6 +535,9 @@ def _describe(exc: BaseException) -> bytes:
 
 def _run_program(job: dict, nonce: bytes) -> None:
     _record(K_HELLO, 0, nonce)
+    if job["mode"] == "stdio":
+        _run_stdio(job)
+        return
     namespace = {"__name__": "o1lite_program", "__builtins__": builtins}
     try:
         exec(compile(job["program"], "<program>", "exec"), namespace)
@@ -554,14 +558,23 @@ def _run_program(job: dict, nonce: bytes) -> None:
         _record(K_END)
         return
     if job["mode"] == "check":
+        calls = [0]
+
+        def candidate(*args, **kwargs):  # counts calls: a check that never calls it tested nothing
+            calls[0] += 1
+            return function(*args, **kwargs)
+
         try:
-            checker(function)
+            checker(candidate)
         except MemoryError:
             _record(K_MEMORY, 0)
         except BaseException as exc:
             _record(K_RAISED, 0, _describe(exc))
         else:
-            _record(K_PASSED, 0)
+            if calls[0]:
+                _record(K_PASSED, 0)
+            else:
+                _record(K_RAISED, 0, b"NoTestRun\ncheck() returned without calling the candidate")
         _record(K_END)
         return
     limit = job["max_result_bytes"]
@@ -584,6 +597,76 @@ def _run_program(job: dict, nonce: bytes) -> None:
         else:
             _record(K_VALUE, index, payload)
         del value
+    _record(K_END)
+
+
+class _Output(io.BytesIO):
+    """What a program prints; a write past `limit` bytes fails (and is remembered)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.over = False
+
+    def write(self, data) -> int:
+        if self.tell() + memoryview(data).nbytes > self.limit:
+            self.over = True
+            raise OSError(errno.EFBIG, "output larger than the sandbox's result cap")
+        return super().write(data)
+
+
+def _run_stdio(job: dict) -> None:
+    """stdin/stdout problems: run the whole program once per test, stdin given, stdout kept.
+
+    Each test gets a fresh `__main__` namespace, `sys.stdin` holding its input
+    and a `sys.stdout` that collects what it prints (text or `.buffer`
+    bytes); the printed text is sent back as a value, and compared in the parent.
+    `sys.exit()` / `sys.exit(0)` end a run normally, like a process exit.
+    """
+    limit = job["max_result_bytes"]
+    try:
+        code = compile(job["program"], "<program>", "exec")
+    except MemoryError:
+        _record(K_SETUP, 0, b"MemoryError\n")
+        _record(K_END)
+        return
+    except BaseException as exc:
+        _record(K_SETUP, 0, _describe(exc))
+        _record(K_END)
+        return
+    for index, text in enumerate(job["inputs"]):
+        output = _Output(limit)
+        printed = io.TextIOWrapper(output, encoding="utf-8", errors="replace", write_through=True)
+        sys.stdin = io.TextIOWrapper(io.BytesIO(text.encode("utf-8", "replace")), encoding="utf-8")
+        sys.stdout = printed
+        failure = None
+        try:
+            exec(code, {"__name__": "__main__", "__builtins__": builtins})
+        except SystemExit as exc:
+            try:
+                normal = exc.code is None or exc.code == 0
+            except BaseException:
+                normal = False
+            if not normal:
+                failure = exc
+        except MemoryError:
+            _record(K_MEMORY, index)
+            continue
+        except BaseException as exc:
+            failure = exc
+        try:
+            printed.flush()
+        except BaseException:
+            pass
+        if output.over:
+            _record(K_RAISED, index, f"OutputTooLarge\nprinted more than {limit} bytes".encode())
+        elif failure is not None:
+            _record(K_RAISED, index, _describe(failure))
+        else:
+            try:
+                _record(K_VALUE, index, encode(output.getvalue().decode("utf-8", "replace"), limit))
+            except (CodecError, MemoryError) as exc:
+                _record(K_BADVALUE, index, type(exc).__name__.encode())
     _record(K_END)
 
 
