@@ -533,6 +533,12 @@ def _describe(exc: BaseException) -> bytes:
     return f"{name[:100]}\n{message}".encode("utf-8", "replace")
 
 
+def _setup_failed(exc: BaseException, description: bytes = b"") -> None:
+    """The program could not be set up (syntax error, no entry point...): say why, for every test."""
+    _record(K_SETUP, 0, b"MemoryError\n" if isinstance(exc, MemoryError) else description or _describe(exc))
+    _record(K_END)
+
+
 def _run_program(job: dict, nonce: bytes) -> None:
     _record(K_HELLO, 0, nonce)
     if job["mode"] == "stdio":
@@ -545,17 +551,11 @@ def _run_program(job: dict, nonce: bytes) -> None:
             exec(compile(job["check"], "<check>", "exec"), namespace)
             checker = namespace["check"]
         function = namespace[job["entry_point"]]
-    except MemoryError:
-        _record(K_SETUP, 0, b"MemoryError\n")
-        _record(K_END)
-        return
     except KeyError as exc:
-        _record(K_SETUP, 0, f"NameError\n{exc} is not defined".encode("utf-8", "replace"))
-        _record(K_END)
+        _setup_failed(exc, f"NameError\n{exc} is not defined".encode("utf-8", "replace"))
         return
     except BaseException as exc:
-        _record(K_SETUP, 0, _describe(exc))
-        _record(K_END)
+        _setup_failed(exc)
         return
     if job["mode"] == "check":
         calls = [0]
@@ -626,13 +626,8 @@ def _run_stdio(job: dict) -> None:
     limit = job["max_result_bytes"]
     try:
         code = compile(job["program"], "<program>", "exec")
-    except MemoryError:
-        _record(K_SETUP, 0, b"MemoryError\n")
-        _record(K_END)
-        return
     except BaseException as exc:
-        _record(K_SETUP, 0, _describe(exc))
-        _record(K_END)
+        _setup_failed(exc)
         return
     for index, text in enumerate(job["inputs"]):
         output = _Output(limit)
