@@ -16,7 +16,9 @@ from concurrent.futures import Future
 from typing import Any, Iterable, Sequence
 
 from .codec import CodecError, encode
-from .results import CallOutcome, ProgramResult, compare, compare_output, interpret_calls, interpret_check
+from .results import (
+    CallOutcome, ProgramResult, compare, exact_equal, interpret_calls, interpret_check, same_output,
+)
 from .worker import read_message, write_message
 
 log = logging.getLogger("o1lite.sandbox")
@@ -344,7 +346,7 @@ class Sandbox:
         """`run_tests` for many programs at once, spread over the workers, order kept."""
         prepared = [(self._call_job(p, e, [tuple(t.args) for t in tests]), list(tests)) for p, e, tests in jobs]
         replies = self._gather([job for job, _ in prepared])
-        return [_literal_result(reply, tests) for reply, (_, tests) in zip(replies, prepared)]
+        return [_compared(reply, [t.expected for t in tests]) for reply, (_, tests) in zip(replies, prepared)]
 
     def run_stdio(self, program: str, tests: Sequence[tuple[str, str]]) -> ProgramResult:
         """Decide stdin/stdout tests: each `(stdin, expected_stdout)` runs the whole program.
@@ -364,7 +366,8 @@ class Sandbox:
                 raise TypeError("stdio tests must be (stdin, expected_stdout) pairs of strings")
             prepared.append((self._job("stdio", program, "", inputs=[stdin for stdin, _ in tests]), tests))
         replies = self._gather([job for job, _ in prepared])
-        return [_stdio_result(reply, tests) for reply, (_, tests) in zip(replies, prepared)]
+        return [_compared(reply, [out for _, out in tests], "stdio", same_output)
+                for reply, (_, tests) in zip(replies, prepared)]
 
     def run_check(self, program: str, check_source: str, entry_point: str) -> ProgramResult:
         """Compatibility mode: run an assert-based `check(candidate)` inside the sandbox.
@@ -392,7 +395,7 @@ class Sandbox:
             if problem.literal_tests:
                 tests = list(problem.tests)
                 jobs.append(self._call_job(program, problem.entry_point, [tuple(t.args) for t in tests]))
-                finishers.append(lambda reply, tests=tests: _literal_result(reply, tests))
+                finishers.append(lambda reply, tests=tests: _compared(reply, [t.expected for t in tests]))
             elif problem.check:
                 jobs.append(self._job("check", program, problem.entry_point, check=problem.check))
                 finishers.append(_check_result)
@@ -402,16 +405,11 @@ class Sandbox:
         return [finish(reply) for finish, reply in zip(finishers, replies)]
 
 
-def _literal_result(reply: dict, tests: list) -> ProgramResult:
-    calls, error = interpret_calls(reply, len(tests))
-    outcomes = [compare(call, test.expected) for call, test in zip(calls, tests)]
-    return ProgramResult(outcomes, mode="literal", error=error, elapsed=reply.get("elapsed", 0.0))
-
-
-def _stdio_result(reply: dict, tests: list[tuple[str, str]]) -> ProgramResult:
-    calls, error = interpret_calls(reply, len(tests))
-    outcomes = [compare_output(call, expected) for call, (_stdin, expected) in zip(calls, tests)]
-    return ProgramResult(outcomes, mode="stdio", error=error, elapsed=reply.get("elapsed", 0.0))
+def _compared(reply: dict, expected: list, mode: str = "literal", equal=exact_equal) -> ProgramResult:
+    """Verdicts from what came back, compared here with the expected values (printed text in stdio mode)."""
+    calls, error = interpret_calls(reply, len(expected))
+    outcomes = [compare(call, value, equal) for call, value in zip(calls, expected)]
+    return ProgramResult(outcomes, mode=mode, error=error, elapsed=reply.get("elapsed", 0.0))
 
 
 def _check_result(reply: dict) -> ProgramResult:
