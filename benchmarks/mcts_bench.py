@@ -8,7 +8,7 @@ default):
   (`o1lite.generation.sample_steps` with one prefix, k=1);
 - `batched generate`: one `sample_steps` call per round for all children
   (the prompt is still encoded once per child);
-- `shared prefix` (what `o1lite.mcts.StepPolicy` does): each prefix is
+- `shared prefix` (what `o1lite.stages.policies.LanguagePolicy` does): each prefix is
   encoded once, its cache copied to its siblings, all rows decoded together
   (`o1lite.generation.sample_steps_shared`).
 
@@ -27,27 +27,30 @@ import time
 
 import torch
 
-from o1lite import mcts, models, policies
+from o1lite import models
 from o1lite.generation import sample_steps
 from o1lite.problems import load_problems
+from o1lite.profiles import get_profile
 from o1lite.sandbox import Sandbox
+from o1lite.stages import mcts, policies
+from o1lite.stages.prompts import STEP_DELIMITER
 
 
-class NaivePolicy(mcts.StepPolicy):
+class NaivePolicy(policies.LanguagePolicy):
     """One full-prompt `generate` per child."""
 
     def generate(self, prefixes, counts, seeds):
-        return [[sample_steps(self.model, self.tokenizer, [prefix], k=1, temperature=self.temperature,
+        return [[sample_steps(self.model, self.tokenizer, [prefix], stop=STEP_DELIMITER, k=1, temperature=self.temperature,
                               max_new_tokens=self.max_new_tokens, seed=mcts.derive_seed(seed, j) % 2**31)[0][0]
                  for j in range(n)] for prefix, n, seed in zip(prefixes, counts, seeds)]
 
 
-class BatchedGeneratePolicy(mcts.StepPolicy):
+class BatchedGeneratePolicy(policies.LanguagePolicy):
     """One batched `generate` for all children of a round (no prefix sharing)."""
 
     def generate(self, prefixes, counts, seeds):
         flat = sample_steps(self.model, self.tokenizer, [p for p, n in zip(prefixes, counts) for _ in range(n)],
-                            k=1, temperature=self.temperature, max_new_tokens=self.max_new_tokens,
+                            stop=STEP_DELIMITER, k=1, temperature=self.temperature, max_new_tokens=self.max_new_tokens,
                             batch_size=256, seed=seeds[0] % 2**31 if seeds else 0)
         out, start = [], 0
         for n in counts:
@@ -102,15 +105,15 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     else:
         models.configure_threads()
-    tiny = models.tiny_config(args.smoke)
+    profile = get_profile(args.profile, smoke=args.smoke)
     training = policies.PolicyTraining(n_train=200, steps=10) if args.smoke else policies.PolicyTraining()
-    adapter = args.adapter or policies.train_policy(args.profile, args.format, training, tiny)[0]
-    model, tokenizer = policies.load_policy(args.profile, adapter, tiny)
+    adapter = args.adapter or policies.train_policy(profile, args.format, training)[0]
+    model, tokenizer = policies.load_policy(profile, adapter)
     problems = load_problems("synthetic", "test", n=args.problems, seed=args.seed)
     print(f"{args.format} policy · {args.problems} problems x {args.simulations} simulations, k={args.k} · "
           f"torch threads {torch.get_num_threads()}")
 
-    variants = [("shared prefix", mcts.StepPolicy)]
+    variants = [("shared prefix", policies.LanguagePolicy)]
     if not args.skip_batched:
         variants.append(("batched generate", BatchedGeneratePolicy))
     variants.append(("naive", NaivePolicy))

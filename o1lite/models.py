@@ -20,12 +20,12 @@ Introduced in chapter 00.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
+from typing import Sequence
 
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
@@ -33,54 +33,10 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config, Qwen2
 from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX, Qwen2Tokenizer
 
 from .problems import load_problems
-from .profiles import Profile, get_profile, hub_reachable, offline_mode, runs_dir
+from .profiles import Profile, TinyConfig, get_profile, hub_reachable, offline_mode, runs_dir
 
 EOS = "<|endoftext|>"
 PAD = "<|pad|>"
-
-
-@dataclass(frozen=True)
-class TinyConfig:
-    """Everything that determines the tiny base model; its hash names the cache."""
-
-    vocab_size: int = 1024  # BPE vocabulary trained on the synthetic train split
-    hidden_size: int = 128  # wider: smarter, slower
-    num_layers: int = 4
-    num_heads: int = 4
-    num_kv_heads: int = 2  # grouped-query attention, as in Qwen2
-    intermediate_size: int = 384
-    max_positions: int = 512
-    n_train_problems: int = 4000  # synthetic train problems used for pretraining
-    # Optimiser steps: the main knob for base-model strength. Pass@1 jumps between
-    # 420 and 450 steps, when the model learns to copy constants from the statement
-    # ('d' -> 'b', "odd" vs "even"); measured greedy pass@1 on 300 problems, seed 0:
-    #   steps   train  test  hard
-    #    380    0.39   0.26  0.04
-    #    420    0.42   0.27  0.04   <- default: room for later chapters to show gains
-    #    450    0.77   0.66  0.09   (train/test on 200 problems)
-    #    700    0.81   0.67  0.18
-    steps: int = 420
-    batch_size: int = 32
-    learning_rate: float = 3e-3
-    warmup_steps: int = 60
-    # bf16 autocast helps only on CPUs with bf16 units (AMX / AVX512-BF16); on a plain
-    # AVX2 Xeon it measured 1.6-2.2x *slower* than fp32, so it is off by default.
-    bf16: bool = False
-    seed: int = 0
-
-    def key(self) -> str:
-        blob = json.dumps(asdict(self), sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:12]
-
-
-# Micro sizes for smoke tests: seconds to build, numbers meaningless.
-MICRO = TinyConfig(vocab_size=400, hidden_size=64, num_layers=2, num_heads=4, num_kv_heads=2,
-                   intermediate_size=128, n_train_problems=300, steps=30, batch_size=16, warmup_steps=5)
-
-
-def tiny_config(smoke: bool = False) -> TinyConfig:
-    """The tiny base every chapter shares (MICRO for smoke runs)."""
-    return MICRO if smoke else TinyConfig()
 
 
 def pretraining_texts(problems) -> list[str]:
@@ -231,17 +187,16 @@ class ModelUnavailable(RuntimeError):
     pass
 
 
-def resolve_model_path(profile: str | Profile, tiny: TinyConfig = TinyConfig()) -> str:
-    """The folder or hub id `from_pretrained` should read for a profile."""
+def resolve_model_path(profile: str | Profile) -> str:
+    """The folder or hub id `from_pretrained` should read for a profile (building the tiny base if missing)."""
     profile = get_profile(profile)
     if profile.is_tiny:
-        return str(ensure_tiny_base(tiny))
+        return str(ensure_tiny_base(profile.tiny))
     return profile.model_id
 
 
 def load_model(
     profile: str | Profile = "tiny",
-    tiny: TinyConfig = TinyConfig(),
     device: str | None = None,
     dtype: torch.dtype | None = None,
 ):
@@ -251,7 +206,7 @@ def load_model(
     says how to point the profile at a local copy.
     """
     profile = get_profile(profile)
-    source = resolve_model_path(profile, tiny)
+    source = resolve_model_path(profile)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     # fp32 on CPU (bf16 generation is slower there); bf16 on a GPU
     dtype = dtype or (torch.bfloat16 if device.startswith("cuda") else torch.float32)
@@ -287,20 +242,20 @@ def lora_config(rank: int = 16, alpha: int | None = None, dropout: float = 0.0):
     )
 
 
-def add_lora(model, rank: int = 16, alpha: int | None = None, dropout: float = 0.0):
-    """Wrap a model with a fresh peft LoRA adapter."""
-    from peft import get_peft_model
+def load_adapter(base_profile: str | Profile, adapter_dirs: str | Path | Sequence[str | Path]):
+    """(model, tokenizer): the profile's base with saved peft adapters merged
+    into it, in order (SFT then DPO, say), for fast generation."""
+    model, tokenizer = load_model(base_profile)
+    return merge_adapters(model, adapter_dirs), tokenizer
 
-    return get_peft_model(model, lora_config(rank, alpha, dropout))
 
-
-def load_adapter(base_profile: str | Profile, adapter_dir: str | Path, tiny: TinyConfig = TinyConfig()):
-    """Base model plus a saved peft adapter, merged for fast generation."""
+def merge_adapters(model, adapter_dirs: str | Path | Sequence[str | Path]):
+    """Merge saved peft adapters into `model`, one after the other; return it in eval mode."""
     from peft import PeftModel
 
-    model, tokenizer = load_model(base_profile, tiny)
-    model = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
-    return model.eval(), tokenizer
+    for folder in [adapter_dirs] if isinstance(adapter_dirs, (str, Path)) else adapter_dirs:
+        model = PeftModel.from_pretrained(model, str(folder)).merge_and_unload()
+    return model.eval()
 
 
 def unsloth_available() -> bool:
@@ -312,10 +267,6 @@ def unsloth_available() -> bool:
     except Exception:
         return False
     return True
-
-
-def count_parameters(model) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def configure_threads() -> int:

@@ -1,4 +1,5 @@
-"""One figure style, and a deterministic `savefig` that stamps the profile.
+"""One figure style, a deterministic `savefig` that stamps the profile, and
+the drawings more than one chapter uses (bars with CIs, a search tree).
 
 Compute and plot are kept apart: chapters record numbers first, then draw
 them, so a figure can be re-rendered from its metrics JSON.
@@ -7,6 +8,7 @@ them, so a figure can be re-rendered from its metrics JSON.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import matplotlib
 
@@ -35,6 +37,77 @@ def savefig(fig: plt.Figure, name: str, profile: str = "tiny") -> Path:
     path = figures_dir() / (name if name.endswith(".png") else f"{name}.png")
     fig.savefig(path, bbox_inches="tight", metadata={"Software": None})
     return path
+
+
+def bar_with_ci(ax, names: Sequence[str], estimates: Sequence[dict], scale: float = 1.0, colors=None, **options):
+    """Bars of `estimates` (each `{"value", "ci95"}`, from `o1lite.metrics.estimate`)
+    with their 95% CIs as error bars; `scale=100` draws percentages."""
+    values = [scale * e["value"] for e in estimates]
+    errors = [[v - scale * e["ci95"][0] for v, e in zip(values, estimates)],
+              [scale * e["ci95"][1] - v for v, e in zip(values, estimates)]]
+    return ax.bar(names, values, yerr=errors, capsize=4, color=colors or PALETTE[: len(names)], **options)
+
+
+def tree_layout(record: dict) -> dict[int, tuple[float, float]]:
+    """(x, y) per node of a search record (`o1lite.stages.mcts`): leaves side by
+    side in depth-first order, a parent centred over its children, y = -depth."""
+    nodes = record["nodes"]
+    children: dict[int, list[int]] = {n["id"]: [] for n in nodes}
+    for n in nodes:
+        if n["parent"] is not None:
+            children[n["parent"]].append(n["id"])
+    place: dict[int, tuple[float, float]] = {}
+    next_x = [0.0]
+
+    def visit(i: int) -> float:
+        if not children[i]:
+            x = next_x[0]
+            next_x[0] += 1.0
+        else:
+            xs = [visit(j) for j in children[i]]
+            x = (min(xs) + max(xs)) / 2
+        place[i] = (x, -nodes[i]["depth"])
+        return x
+
+    visit(0)
+    return place
+
+
+def draw_tree(record: dict, ax=None, bold: Sequence[int] = (), cmap: str = "viridis"):
+    """Draw one search tree (a record of `o1lite.stages.mcts`): nodes coloured by
+    value, sized by visits (hollow when never visited); terminals as squares,
+    edged green when the program passes all reference tests and red when not
+    (a cross for a dead end); the edges into the nodes `bold` names (the path
+    the search returns: `mcts.solution_path`) in bold. Returns a mappable for
+    a colour bar."""
+    from matplotlib import colors
+
+    ax = ax or plt.gca()
+    nodes, place = record["nodes"], tree_layout(record)
+    norm, colormap = colors.Normalize(0, 1), plt.get_cmap(cmap)
+    chosen = set(bold)
+    for n in nodes[1:]:
+        (x0, y0), (x1, y1) = place[n["parent"]], place[n["id"]]
+        bold = n["id"] in chosen
+        ax.plot([x0, x1], [y0, y1], color="0.2" if bold else "0.75", lw=2.2 if bold else 0.8, zorder=1)
+    for n in nodes:
+        x, y = place[n["id"]]
+        size = 40 + 25 * n["visits"]
+        face = colormap(norm(n["value"])) if n["visits"] else "white"
+        if n["terminal"] and n["dead_end"]:
+            ax.scatter([x], [y], marker="X", s=size, color="0.5", zorder=3)
+        elif n["terminal"]:
+            edge = "tab:green" if n["passed_reference"] else "tab:red"
+            ax.scatter([x], [y], marker="s", s=size, facecolor=face, edgecolor=edge, linewidths=2.2, zorder=3)
+        else:
+            ax.scatter([x], [y], marker="o", s=size, facecolor=face, edgecolor="0.3", linewidths=0.8, zorder=3)
+    ax.set_yticks(sorted({-n["depth"] for n in nodes}), [str(n) for n in sorted({n["depth"] for n in nodes}, reverse=True)])
+    ax.set_xticks([])
+    ax.set_ylabel("depth (steps)")
+    ax.grid(False)
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    return plt.cm.ScalarMappable(norm=norm, cmap=colormap)
 
 
 use_style()

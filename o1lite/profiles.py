@@ -2,9 +2,14 @@
 
 `tiny` (the default) is a Qwen2-architecture model of about 1–2M parameters
 that `o1lite.models` builds from scratch on the synthetic suite, offline, on
-a CPU. The other profiles are real Qwen2.5 checkpoints loaded by hub id; any
+a CPU; its `TinyConfig` (sizes, data, steps, seed) travels inside the
+profile, so every function that loads or caches a model takes the profile
+alone. The other profiles are real Qwen2.5 checkpoints loaded by hub id; any
 other hub id (`org/name`) or a local directory holding a checkpoint works
-too. This module only names things; loading is `o1lite.models.load_model`.
+too. `get_profile(name, smoke=True)` gives the same profile at micro sizes
+(the tiny base shrinks to `MICRO`; chapters shrink their own budgets), for
+the test suite: seconds per chapter, numbers that mean nothing.
+This module only names things; loading is `o1lite.models.load_model`.
 No torch import here.
 """
 
@@ -14,9 +19,50 @@ import os
 import re
 import socket
 import threading
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
+
+
+@dataclass(frozen=True)
+class TinyConfig:
+    """Everything that determines the tiny base model; its hash names the cache."""
+
+    vocab_size: int = 1024  # BPE vocabulary trained on the synthetic train split
+    hidden_size: int = 128  # wider: smarter, slower
+    num_layers: int = 4
+    num_heads: int = 4
+    num_kv_heads: int = 2  # grouped-query attention, as in Qwen2
+    intermediate_size: int = 384
+    max_positions: int = 512
+    n_train_problems: int = 4000  # synthetic train problems used for pretraining
+    # Optimiser steps: the main knob for base-model strength. Pass@1 jumps between
+    # 420 and 450 steps, when the model learns to copy constants from the statement
+    # ('d' -> 'b', "odd" vs "even"); measured greedy pass@1 on 300 problems, seed 0:
+    #   steps   train  test  hard
+    #    380    0.39   0.26  0.04
+    #    420    0.42   0.27  0.04   <- default: room for later chapters to show gains
+    #    450    0.77   0.66  0.09   (train/test on 200 problems)
+    #    700    0.81   0.67  0.18
+    steps: int = 420
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    warmup_steps: int = 60
+    # bf16 autocast helps only on CPUs with bf16 units (AMX / AVX512-BF16); on a plain
+    # AVX2 Xeon it measured 1.6-2.2x *slower* than fp32, so it is off by default.
+    bf16: bool = False
+    seed: int = 0
+
+    def key(self) -> str:
+        from .record import stable_hash
+
+        return stable_hash(self)
+
+
+# Micro sizes for smoke tests: seconds to build, numbers meaningless.
+MICRO = TinyConfig(vocab_size=400, hidden_size=64, num_layers=2, num_heads=4, num_kv_heads=2,
+                   intermediate_size=128, n_train_problems=300, steps=30, batch_size=16, warmup_steps=5)
 
 
 @dataclass(frozen=True)
@@ -27,14 +73,21 @@ class Profile:
     lora_rank: int = 16
     max_new_tokens: int = 512
     chat: bool = False  # instruct models take chat-formatted few-shot prompts
+    tiny: TinyConfig | None = None  # the tiny base's build (tiny profiles only)
+    smoke: bool = False  # micro sizes for the test suite: the numbers mean nothing
 
     @property
     def is_tiny(self) -> bool:
         return self.model_id is None
 
+    @property
+    def base_id(self) -> str:
+        """What names the base model in cache keys: the tiny config's hash, or the hub id or folder."""
+        return f"tiny-{self.tiny.key()}" if self.is_tiny else str(self.model_id)
+
 
 PROFILES: dict[str, Profile] = {
-    "tiny": Profile("tiny", None, "synthetic", lora_rank=16, max_new_tokens=96),
+    "tiny": Profile("tiny", None, "synthetic", lora_rank=16, max_new_tokens=96, tiny=TinyConfig()),
     "qwen2.5-0.5b-instruct": Profile("qwen2.5-0.5b-instruct", "Qwen/Qwen2.5-0.5B-Instruct", "mbpp", chat=True),
     "qwen2.5-1.5b-instruct": Profile("qwen2.5-1.5b-instruct", "Qwen/Qwen2.5-1.5B-Instruct", "mbpp", chat=True),
     "qwen2.5-coder-1.5b-instruct": Profile(
@@ -52,8 +105,17 @@ class UnknownProfile(ValueError):
     pass
 
 
-def get_profile(name: str | Profile) -> Profile:
-    """A known profile by name, or a profile for a hub id (`org/name`) or local directory."""
+def get_profile(name: str | Profile, smoke: bool = False) -> Profile:
+    """A known profile by name, or a profile for a hub id (`org/name`) or local
+    directory; with `smoke`, at micro sizes (see the module docstring).
+    A `Profile` is returned as it is (with `smoke`, made micro)."""
+    profile = _named_profile(name)
+    if smoke and not profile.smoke:
+        profile = replace(profile, smoke=True, tiny=MICRO if profile.is_tiny else None)
+    return profile
+
+
+def _named_profile(name: str | Profile) -> Profile:
     if isinstance(name, Profile):
         return name
     if name in PROFILES:

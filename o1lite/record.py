@@ -1,4 +1,6 @@
-"""Recorded results: each chapter's metrics JSON, and the runner's manifest.
+"""Recorded results: each chapter's metrics JSON, the runner's manifest, and
+the two file rules every cache and record shares (one atomic writer, one
+stable hash that names a cache folder after the settings that made it).
 
 Metrics are flat: `key: value`, with `key_ci95: [low, high]` and `key_n`
 beside every estimate. Floats are rounded to 6 places and keys sorted, so the
@@ -8,8 +10,10 @@ ending in `_seconds`, are the one exception: they measure the machine).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -50,17 +54,35 @@ def write_metrics(chapter: str, metrics: dict[str, Any], profile: str = "tiny") 
     return write_json(figures_dir() / f"{chapter}_metrics.json", record)
 
 
-def read_metrics(chapter: str) -> dict[str, Any]:
-    path = figures_dir() / f"{chapter}_metrics.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: run chapter {chapter} first (python -m o1lite reproduce --only {chapter})")
-    return json.loads(path.read_text())
-
-
 def write_json(path: str | Path, record: dict[str, Any]) -> Path:
+    """Write `record` as sorted, indented JSON, atomically."""
+    return write_atomic(path, json.dumps(_clean(record), indent=2, sort_keys=True) + "\n")
+
+
+def write_atomic(path: str | Path, text: str) -> Path:
+    """Write `text` to `path` through a synced temporary file and a rename, so a
+    reader (or a run killed half-way) sees the old file or the new one, never a part."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(_clean(record), indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
     return path
+
+
+def stable_hash(value: Any, length: int = 12) -> str:
+    """A short SHA-256 of `value` that is the same on every run and machine.
+
+    Strings are hashed as they are; anything else as sorted-key JSON (a
+    dataclass config through `dataclasses.asdict` first). Cache folders are
+    named with it, so a changed setting never reuses a stale artifact.
+    """
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(value) and not isinstance(value, type):
+        value = asdict(value)
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]

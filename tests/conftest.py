@@ -2,7 +2,7 @@
 
 import pytest
 
-from o1lite.models import MICRO
+from o1lite.profiles import MICRO
 
 
 @pytest.fixture(autouse=True)

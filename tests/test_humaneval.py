@@ -15,7 +15,6 @@ from o1lite.problems.asserts import (
     convert_check,
     exact_equal,
     is_literal,
-    same_type,
     verify_cases,
 )
 from o1lite.problems.humaneval import load_humaneval
@@ -79,7 +78,7 @@ def test_every_literal_reference_passes_its_own_cases_exactly(problems):
         function = namespace[p.entry_point]
         for case in p.tests:
             got = function(*copy.deepcopy(case.args))
-            assert got == case.expected and same_type(got, case.expected), (p.task_id, case)
+            assert exact_equal(got, case.expected), (p.task_id, case)
 
 
 def test_known_problems_convert_correctly(by_id):

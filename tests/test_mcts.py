@@ -14,20 +14,21 @@ from pathlib import Path
 
 import pytest
 
-from o1lite import mcts
-from o1lite.mcts import ScriptedPolicy, Step, Tree, Verdict
+from o1lite.stages import mcts
+from o1lite.stages.mcts import ScriptedPolicy, SearchStep, Tree, Verdict
 from o1lite.problems import Problem, TestCase, load_problems
+from o1lite.profiles import get_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = Problem("toy/0", "def f(x):\n", "f", "def f(x):\n    return x\n", [TestCase((1,), 1)], "toy")
 
 
 def code(name):
-    return Step(name, -1.0, True, f"program {name}", 2)
+    return SearchStep(name, -1.0, True, f"program {name}", 2)
 
 
 def thought(name):
-    return Step(name, -1.0, False, None, 2)
+    return SearchStep(name, -1.0, False, None, 2)
 
 
 def judge_from(rewards):
@@ -96,10 +97,10 @@ def test_expansion_rollout_backup_and_labels_on_a_two_level_tree():
     record = tree.to_record()
     assert record["pass_at_1"] == 1.0
     assert record["aspr"] == pytest.approx(2 / 9)  # every sampled terminal counts, visited or not
-    rows = {tuple(r["steps"]): r for r in mcts.trajectories([record], threshold=0.5)}
+    rows = {tuple(r["completions"]): r for r in mcts.trajectories([record], threshold=0.5)}
     assert set(rows) == {("a", "a1"), ("a", "a2"), ("b", "b1"), ("c", "c1"), ("c", "c2")}
-    assert rows[("a", "a1")]["values"] == [0.5, 1.0] and rows[("a", "a1")]["labels"] == [0, 1]
-    assert rows[("c", "c1")]["labels"] == [1, 0] and rows[("c", "c2")]["is_solution"]
+    assert rows[("a", "a1")]["values"] == [0.5, 1.0] and rows[("a", "a1")]["labels"] == [False, True]
+    assert rows[("c", "c1")]["labels"] == [True, False] and rows[("c", "c2")]["is_solution"]
     summary = mcts.summarize([record])
     assert summary["valid_step_fraction"]["value"] == pytest.approx(3 / 8)  # c, a1, c2 of 8 visited steps
     assert mcts.correct_paths([record], by="reference") == [
@@ -107,7 +108,7 @@ def test_expansion_rollout_backup_and_labels_on_a_two_level_tree():
 
 
 def test_puct_prefers_the_likelier_unvisited_step():
-    unlikely, likely = Step("u", -9.0, True, "program u", 3), Step("l", -0.3, True, "program l", 3)
+    unlikely, likely = SearchStep("u", -9.0, True, "program u", 3), SearchStep("l", -0.3, True, "program l", 3)
     policy = ScriptedPolicy({(): [unlikely, likely]})
     tree = Tree(PROBLEM, k=2, c=2.0, rule="puct")
     mcts.search([tree], policy, judge_from({"program u": 0.0, "program l": 0.0}), simulations=2)
@@ -120,7 +121,7 @@ def test_puct_prefers_the_likelier_unvisited_step():
 
 
 def test_dead_ends_and_depth_limit_score_zero():
-    script = {(): [thought("t")], ("t",): [thought("u")], ("t", "u"): [Step("stopped", -1.0, True, None)]}
+    script = {(): [thought("t")], ("t",): [thought("u")], ("t", "u"): [SearchStep("stopped", -1.0, True, None)]}
     tree = Tree(PROBLEM, k=1, max_depth=2)
     mcts.search([tree], ScriptedPolicy(script), judge_from({}), simulations=2)
     leaf = tree.nodes[-1]
@@ -138,8 +139,8 @@ def test_sandbox_rewards_and_tcg_disagreement():
 
     problem = load_problems("synthetic", "test", n=1, seed=0)[0]
     body = problem.reference[len(problem.prompt):]
-    right = Step(body, -1.0, True, problem.reference, 5)
-    wrong = Step("    return None\n", -1.0, True, problem.prompt + "    return None\n", 5)
+    right = SearchStep(body, -1.0, True, problem.reference, 5)
+    wrong = SearchStep("    return None\n", -1.0, True, problem.prompt + "    return None\n", 5)
     case = problem.tests[0]
     bad_tcg = [problem.tests[1], TestCase(case.args, "surely not the answer")]
     with Sandbox(workers=2) as sandbox:
@@ -162,9 +163,9 @@ def random_script(state, n):
     for j in range(n):
         if depth >= 2 or rng.random() < 0.3:
             name = f"code{rng.randrange(5)}"
-            steps.append(Step(name, -rng.random(), True, name, 3))
+            steps.append(SearchStep(name, -rng.random(), True, name, 3))
         else:
-            steps.append(Step(f"step{depth}.{rng.randrange(9)}", -rng.random(), False, None, 3))
+            steps.append(SearchStep(f"step{depth}.{rng.randrange(9)}", -rng.random(), False, None, 3))
     return steps
 
 
@@ -204,7 +205,7 @@ def test_a_crashed_run_resumes_to_the_same_data(tmp_path):
     assert [r["task_id"] for r in records] == [f"toy/{i}" for i in range(10)]
     dataset = mcts.load_trajectories(tmp_path / "resumed")
     assert len(dataset) == mcts.summarize(records)["trajectories"] > 10
-    assert set(dataset.column_names) >= {"task_id", "steps", "values", "labels", "reward", "passed_reference"}
+    assert set(dataset.column_names) >= {"prompt", "completions", "labels", "values", "task_id", "reward", "passed_reference"}
     with pytest.raises(ValueError, match="other settings"):
         mcts.synthesize(toy_problems(), ScriptedPolicy(random_script), tmp_path / "resumed", **{**options, "seed": 8})
 
@@ -221,7 +222,7 @@ KILLED_RUN = """
 import sys, time
 sys.path.insert(0, {root!r}); sys.path.insert(0, {tests!r})
 from test_mcts import random_script, program_judge, toy_problems
-from o1lite import mcts
+from o1lite.stages import mcts
 
 class Slow(mcts.ScriptedPolicy):
     def expand(self, states, k):
@@ -257,13 +258,14 @@ def test_shared_prefix_sampling_matches_generate_and_ignores_the_batch(micro_bas
     from o1lite import models
     from o1lite.generation import sample, sample_steps_shared
 
-    model, tokenizer = models.load_model("tiny", models.MICRO)
+    model, tokenizer = models.load_model(get_profile("tiny", smoke=True))
     prompts = [p.prompt for p in load_problems("synthetic", "test", n=3, seed=0)]
     greedy = sample_steps_shared(model, tokenizer, prompts, [1, 1, 1], [0, 0, 0], temperature=0, max_new_tokens=16,
                                  stop="\n\n\n\n")
     assert [g[0].text for g in greedy] == [r[0] for r in sample(model, tokenizer, prompts, max_new_tokens=16)]
-    batch = sample_steps_shared(model, tokenizer, prompts, [3, 2, 1], [5, 6, 7], temperature=1.0, max_new_tokens=12)
+    batch = sample_steps_shared(model, tokenizer, prompts, [3, 2, 1], [5, 6, 7], temperature=1.0, max_new_tokens=12,
+                                stop="\n\n\n\n")
     assert [len(steps) for steps in batch] == [3, 2, 1]
-    alone = sample_steps_shared(model, tokenizer, prompts[1:2], [2], [6], temperature=1.0, max_new_tokens=12)
+    alone = sample_steps_shared(model, tokenizer, prompts[1:2], [2], [6], temperature=1.0, max_new_tokens=12, stop="\n\n\n\n")
     assert [s.text for s in alone[0]] == [s.text for s in batch[1]]  # a prefix's samples do not depend on its batch
     assert all(s.logprob < 0 and 0 < s.n_tokens <= 12 for steps in batch for s in steps)

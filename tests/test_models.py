@@ -7,7 +7,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from o1lite import models
-from o1lite.profiles import hub_reachable
+from o1lite.profiles import MICRO, TinyConfig, hub_reachable
 from o1lite.problems import load_problems
 
 
@@ -40,16 +40,18 @@ def test_micro_base_reloads_with_identical_logits(micro_base):
 
 def test_cache_is_reused_and_keyed_by_config(micro_base):
     stamp = (micro_base / "pretrain_log.json").stat().st_mtime_ns
-    assert models.ensure_tiny_base(models.MICRO) == micro_base
+    assert models.ensure_tiny_base(MICRO) == micro_base
     assert (micro_base / "pretrain_log.json").stat().st_mtime_ns == stamp
-    other = models.TinyConfig(steps=models.MICRO.steps + 1)
-    assert models.tiny_base_dir(other) != models.tiny_base_dir(models.MICRO)
-    assert models.TinyConfig().key() == models.TinyConfig().key()
+    other = TinyConfig(steps=MICRO.steps + 1)
+    assert models.tiny_base_dir(other) != models.tiny_base_dir(MICRO)
+    assert TinyConfig().key() == TinyConfig().key()
 
 
 def test_lora_trains_only_the_adapter(micro_base):
     model = AutoModelForCausalLM.from_pretrained(micro_base)
-    wrapped = models.add_lora(model, rank=4)
+    from peft import get_peft_model
+
+    wrapped = get_peft_model(model, models.lora_config(rank=4))
     trainable = [name for name, p in wrapped.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in name for name in trainable)
 

@@ -38,6 +38,21 @@ def test_write_metrics_flattens_estimates_and_rounds(tmp_path, monkeypatch):
     path = record.write_metrics("07", {"rate": {"value": 0.1234567891, "ci95": [0.1, 0.2], "n": 9}, "seconds": 3.0})
     data = json.loads(path.read_text())
     assert data == {"rate": 0.123457, "rate_ci95": [0.1, 0.2], "rate_n": 9, "seconds": 3.0, "profile": "tiny"}
-    assert record.read_metrics("07") == data
-    with pytest.raises(FileNotFoundError, match="run chapter 03 first"):
-        record.read_metrics("03")
+
+
+def test_stable_hash_names_settings_not_objects():
+    from dataclasses import dataclass
+
+    @dataclass
+    class Config:
+        steps: int = 3
+        rate: float = 0.1
+
+    assert record.stable_hash(Config()) == record.stable_hash({"rate": 0.1, "steps": 3})  # key order does not matter
+    assert record.stable_hash(Config(steps=4)) != record.stable_hash(Config())
+    assert record.stable_hash("abc", 16) == "ba7816bf8f01cfea"  # SHA-256 of the text itself
+
+
+def test_write_atomic_leaves_no_partial_file(tmp_path):
+    path = record.write_atomic(tmp_path / "a" / "b.json", "{}\n")
+    assert path.read_text() == "{}\n" and not list(tmp_path.glob("a/*.tmp"))

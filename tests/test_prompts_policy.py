@@ -3,10 +3,10 @@ truncated and malformed generations."""
 
 import pytest
 
-from o1lite import prompts
-from o1lite.policies import solution_program
+from o1lite.stages import prompts
+from o1lite.stages.policies import solution_program
 from o1lite.problems import load_problems
-from o1lite.prompts import (
+from o1lite.stages.prompts import (
     ACTION_CODE,
     ACTION_OUTLINE,
     ACTION_REFINE,

@@ -12,9 +12,10 @@ NEWLINE = "\n"  # the micro base writes code, so a line is its natural "step"
 
 @pytest.fixture(scope="module")
 def model_and_tokenizer(micro_base):
-    from o1lite.models import MICRO, load_model
+    from o1lite.models import load_model
+    from o1lite.profiles import get_profile
 
-    return load_model("tiny", MICRO, device="cpu")
+    return load_model(get_profile("tiny", smoke=True), device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,7 @@ def test_same_seed_same_steps_and_greedy_rules(model_and_tokenizer, prefixes):
     first = sample_steps(model, tokenizer, prefixes, **options)
     assert sample_steps(model, tokenizer, prefixes, **options) == first
     with pytest.raises(ValueError):
-        sample_steps(model, tokenizer, prefixes, k=2, temperature=0.0)
+        sample_steps(model, tokenizer, prefixes, k=2, temperature=0.0, stop=NEWLINE)
     greedy = sample_steps(model, tokenizer, prefixes[:1], k=1, temperature=0.0, max_new_tokens=20, stop=NEWLINE)
     assert greedy == sample_steps(model, tokenizer, prefixes[:1], k=1, temperature=0.0, max_new_tokens=20, stop=NEWLINE, seed=99)
 

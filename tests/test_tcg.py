@@ -4,10 +4,10 @@ import ast
 
 import pytest
 
-from o1lite import tcg
+from o1lite.stages import tcg
 from o1lite.mutation import KINDS, distinguishable, mutants, mutants_caught
 from o1lite.problems import Problem, TestCase, load_problems
-from o1lite.prompts import (
+from o1lite.stages.prompts import (
     TCG_MAX_CASE_CHARS,
     case_chars,
     format_cases,
@@ -17,6 +17,7 @@ from o1lite.prompts import (
     without_docstrings,
 )
 from o1lite.sandbox import Sandbox
+from o1lite.profiles import get_profile
 
 
 @pytest.fixture(scope="module")
@@ -224,10 +225,10 @@ def test_problem_mutants_differ_from_the_reference_on_its_tests(problems, sandbo
 def test_generate_tests_and_cached_tcg(micro_base, problems, sandbox):
     from o1lite import models
 
-    model, tokenizer = tcg.load_tcg("tiny", smoke=True, sandbox=sandbox)
-    folder = tcg.tcg_dir("tiny", tcg.MICRO_TCG, models.tiny_config(True))
+    model, tokenizer = tcg.load_tcg(get_profile("tiny", smoke=True), sandbox=sandbox)
+    folder = tcg.tcg_dir(get_profile("tiny", smoke=True), tcg.MICRO_TCG)
     stamp = (folder / "tcg.json").stat().st_mtime
-    tcg.load_tcg("tiny", smoke=True, sandbox=sandbox, stage="sft")
+    tcg.load_tcg(get_profile("tiny", smoke=True), sandbox=sandbox, stage="sft")
     assert (folder / "tcg.json").stat().st_mtime == stamp  # cached, not retrained
     generated = tcg.generate_tests(model, tokenizer, problems[:4], n_cases=3, max_new_tokens=32)
     assert len(generated) == 4 and all(isinstance(c, TestCase) for row in generated for c in row)

@@ -6,6 +6,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from o1lite import models, training
 from o1lite.problems import load_problems
+from o1lite.profiles import get_profile
 
 
 def test_sft_lora_saves_an_adapter_that_changes_the_model(micro_base, tmp_path):
@@ -22,7 +23,7 @@ def test_sft_lora_saves_an_adapter_that_changes_the_model(micro_base, tmp_path):
     assert saved["steps"] == 4 and saved["examples"] == 40 and saved["loss_history"]
     assert log == saved
 
-    tuned, _ = models.load_adapter("tiny", tmp_path / "adapter", models.MICRO)
+    tuned, _ = models.load_adapter(get_profile("tiny", smoke=True), tmp_path / "adapter")
     base = AutoModelForCausalLM.from_pretrained(micro_base).eval()
     batch = tokenizer([problems[0].prompt], return_tensors="pt")
     with torch.no_grad():

@@ -62,6 +62,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from ..sandbox.results import exact_equal
 from .base import TestCase
 
 #: Builtins the restricted evaluation may use (all pure, none reaches the system).
@@ -104,37 +105,6 @@ class Conversion:
 # --------------------------------------------------------------------------- values
 
 
-def exact_equal(a: Any, b: Any) -> bool:
-    """`a == b` and the same exact type all the way down (`True` is not `1`)."""
-    try:
-        return bool(a == b) and same_type(a, b)
-    except Exception:
-        return False
-
-
-def same_type(a: Any, b: Any) -> bool:
-    """The exact types of `a` and `b` agree at every level of nesting."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same_type(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        if len(a) != len(b):
-            return False
-        for key, value in a.items():
-            match = [k for k in b if k == key]
-            if not match or not same_type(key, match[0]) or not same_type(value, b[match[0]]):
-                return False
-        return True
-    if isinstance(a, (set, frozenset)):
-        if len(a) != len(b):
-            return False
-        for item in a:
-            if not any(item == other and same_type(item, other) for other in b):
-                return False
-    return True
-
-
 def is_literal(value: Any) -> bool:
     """`value` survives `repr` then `ast.literal_eval` unchanged, types included."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -162,7 +132,7 @@ def _mentions(node: ast.AST, name: str) -> bool:
     return any(isinstance(sub, ast.Name) and sub.id == name for sub in ast.walk(node))
 
 
-def evaluate(node: ast.expr, env: dict[str, Any], callee: str) -> Any:
+def evaluate_expression(node: ast.expr, env: dict[str, Any], callee: str) -> Any:
     """Evaluate a literal-ish expression: `literal_eval`, else a restricted `eval`."""
     if _mentions(node, callee):
         raise NotConvertible("candidate in expression", ast.unparse(node))
@@ -195,7 +165,7 @@ def _call_args(call: ast.Call, env: dict[str, Any], callee: str) -> tuple:
         raise NotConvertible("keyword arguments", ast.unparse(call))
     if any(isinstance(arg, ast.Starred) for arg in call.args):
         raise NotConvertible("unsupported expression", ast.unparse(call))
-    return tuple(evaluate(arg, env, callee) for arg in call.args)
+    return tuple(evaluate_expression(arg, env, callee) for arg in call.args)
 
 
 def _is_callee_call(node: ast.AST, callee: str) -> bool:
@@ -229,9 +199,9 @@ def convert_assert(node: ast.Assert, callee: str, env: dict[str, Any] | None = N
         left, op, right = test.left, test.ops[0], test.comparators[0]
         if isinstance(op, ast.Eq):
             if _is_callee_call(left, callee) and not _mentions(right, callee):
-                return TestCase(_call_args(left, env, callee), evaluate(right, env, callee))
+                return TestCase(_call_args(left, env, callee), evaluate_expression(right, env, callee))
             if _is_callee_call(right, callee) and not _mentions(left, callee):
-                return TestCase(_call_args(right, env, callee), evaluate(left, env, callee))
+                return TestCase(_call_args(right, env, callee), evaluate_expression(left, env, callee))
             raise NotConvertible("candidate in expression", ast.unparse(test))
         if (
             isinstance(op, ast.Is)
@@ -269,7 +239,7 @@ def _assignment(node: ast.stmt, env: dict[str, Any], callee: str) -> bool:
         targets, value = node.targets, node.value
     else:
         return False
-    result = evaluate(value, env, callee)
+    result = evaluate_expression(value, env, callee)
     for target in targets:
         env[target.id] = result
     return True
@@ -471,8 +441,7 @@ __all__ = [
     "convert_asserts",
     "convert_check",
     "convert_statements",
-    "evaluate",
+    "evaluate_expression",
     "exact_equal",
     "is_literal",
-    "same_type",
 ]

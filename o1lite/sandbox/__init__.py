@@ -41,12 +41,16 @@ What the sandbox guarantees, and what it does not
 | A program choosing what values it returns (hard-coding the answers shown in its prompt) | NOT prevented: that is a test-quality problem |
 | Portability beyond Linux | NOT provided (needs fork, pidfd, prctl) |
 
+`ExecutionReward` is the sandbox as a reward function in TRL's signature
+(`o1lite.sandbox.reward`).
+
 Importing this package is cheap: no torch, no numpy.
 """
 
 from .codec import CodecError
 from .pool import Sandbox, WorkerLost, default_hidden_paths
 from .results import CallOutcome, ProgramResult, TestOutcome, exact_equal
+from .reward import ExecutionReward, decode_tests, encode_tests
 
 __all__ = [
     "Sandbox",
@@ -56,5 +60,8 @@ __all__ = [
     "CodecError",
     "WorkerLost",
     "exact_equal",
+    "ExecutionReward",
+    "encode_tests",
+    "decode_tests",
     "default_hidden_paths",
 ]

@@ -31,21 +31,13 @@ import sys
 import tempfile
 from collections import defaultdict
 
+from ..metrics import pass_at_k
+
 EXIT_USAGE = 2
 
 
 class UsageError(Exception):
     """A problem with the input that the user must fix; printed as one line."""
-
-
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k: 1 - C(n-c, k) / C(n, k), as a stable product."""
-    if n - c < k:
-        return 1.0
-    product = 1.0
-    for i in range(n - c + 1, n + 1):
-        product *= 1.0 - k / i
-    return 1.0 - product
 
 
 def read_samples(path: str) -> list[dict]:
@@ -113,7 +105,7 @@ def load_suite(suite: str, split: str, problem_file: str | None = None) -> dict:
         raise UsageError(f"cannot load suite {suite!r} split {split!r}: {message}") from None
 
 
-def evaluate(samples_path: str, suite: str, split: str, workers: int, timeout: float,
+def evaluate_file(samples_path: str, suite: str, split: str, workers: int, timeout: float,
              problem_file: str | None = None) -> tuple[str, dict]:
     from .pool import Sandbox
 
@@ -170,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("--workers must be at least 1")
         if args.timeout <= 0:
             raise UsageError("--timeout must be positive")
-        out_path, scores = evaluate(args.samples, args.suite, args.split, args.workers, args.timeout,
+        out_path, scores = evaluate_file(args.samples, args.suite, args.split, args.workers, args.timeout,
                                     args.problem_file)
     except UsageError as exc:
         print(f"o1lite-eval: error: {exc}", file=sys.stderr)

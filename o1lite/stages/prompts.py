@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast as _ast
 from dataclasses import dataclass as _dataclass, field as _field
 
-from .problems.base import TestCase as _TestCase
+from ..problems.base import TestCase as _TestCase
 
 TCG_INSTRUCTION = "Write {n} test cases for the code: each an input (the arguments) and the output it returns."
 TCG_INPUT = "# input:"
@@ -326,7 +326,7 @@ def policy_prompt(problem, fmt: str, tokenizer=None, chat: bool = False) -> str:
 
 
 @_dataclass
-class PolicyStep:
+class ParsedStep:
     """One step of a generated solution: its text (header and delimiter
     removed) and its action, 1-3, or None when it cannot be told."""
 
@@ -426,7 +426,7 @@ def parse_solution(text: str, fmt: str = "pseudocode") -> ParsedSolution:
         if not text.strip():
             parsed.errors.append("no_code")
             return parsed
-        parsed.steps.append(PolicyStep(body if action == ACTION_CODE else text, ACTION_CODE))
+        parsed.steps.append(ParsedStep(body if action == ACTION_CODE else text, ACTION_CODE))
         parsed.code = extract_code(body if action == ACTION_CODE else text)
         return parsed
     last_action = 0
@@ -435,9 +435,9 @@ def parse_solution(text: str, fmt: str = "pseudocode") -> ParsedSolution:
         action, body = step_action(piece)
         if not body.strip():
             parsed.errors.append("empty_step")
-            parsed.steps.append(PolicyStep(body, action))
+            parsed.steps.append(ParsedStep(body, action))
             continue
-        parsed.steps.append(PolicyStep(body, action))
+        parsed.steps.append(ParsedStep(body, action))
         if action is None:
             parsed.errors.append("unknown_action")
             continue

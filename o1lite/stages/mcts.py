@@ -7,9 +7,10 @@ What this module does, and the choices the paper leaves open:
 
 - **State**: the problem plus the steps so far (`State`). **Action**: the
   next step, sampled by a `Policy` (a Protocol: `expand(states, k)` returns
-  `k` sampled `Step`s per state; `StepPolicy` wraps a causal LM, a scripted
-  fake stands in for it in the unit tests). A node is *terminal* once its
-  step holds code, or when it is a *dead end* (the policy stopped without
+  `k` sampled `SearchStep`s per state; `o1lite.stages.policies.LanguagePolicy`
+  is a causal LM that implements it, and `ScriptedPolicy` a fake that stands
+  in for it in the unit tests and the chapter's toy tree). A node is
+  *terminal* once its step holds code, or when it is a *dead end* (the policy stopped without
   code, ran out of tokens, or the tree reached `max_depth`; reward 0).
 - **Selection** descends from the root while a node is fully expanded (has
   `k` children), taking the child with the best score: UCT
@@ -48,8 +49,11 @@ Definitions used for the paper's Table 1 (it gives no formulas):
   tree's code terminals (dead ends excluded) whose program passes all the
   reference tests (0 when the tree has none); averaged over problems.
 
-Not here: the process reward model (chapter 05) and RL (chapter 06) that
-consume these labels. Introduced in chapter 04.
+The search knows problems, metrics and files, nothing of language models:
+the policy that writes steps, and the policy initialisation on correct
+paths, live in `o1lite.stages.policies`; drawing a tree in `o1lite.plots`.
+Not here either: the process reward model (chapter 05) and RL (chapter 06)
+that consume the labels. Introduced in chapter 04.
 """
 
 from __future__ import annotations
@@ -57,12 +61,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
-from .problems import Problem, TestCase
+from ..metrics import estimate, sampling_pass_rate
+from ..problems import Problem, TestCase
+from ..record import stable_hash, write_atomic
 
 SELECTION_RULES = ("uct", "puct")
 
@@ -75,16 +80,17 @@ def derive_seed(*parts: Any) -> int:
 
 # ---------------------------------------------------------------- the policy interface
 @dataclass
-class Step:
-    """One sampled step. `program` is the code to run for a terminal code step
-    (None for a non-terminal step or a dead end); `logprob` is the step's
-    total log-probability under the policy, over `tokens` tokens."""
+class SearchStep:
+    """One proposed step, as a `Policy` hands it to the search. `program` is
+    the code to run for a terminal code step (None for a non-terminal step or
+    a dead end); `logprob` is the step's total log-probability under the
+    policy, over `n_tokens` tokens."""
 
     text: str
     logprob: float = 0.0
-    is_terminal: bool = False
+    terminal: bool = False
     program: str | None = None
-    tokens: int = 1
+    n_tokens: int = 1
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,7 @@ class State:
 
 
 class Policy(Protocol):
-    def expand(self, states: Sequence[State], k: int | Sequence[int]) -> list[list[Step]]:
+    def expand(self, states: Sequence[State], k: int | Sequence[int]) -> list[list[SearchStep]]:
         """`k` (or `k[i]`) sampled next steps for each state, in order."""
         ...
 
@@ -113,7 +119,7 @@ class ScriptedPolicy:
         self.script = script
         self.calls = 0
 
-    def expand(self, states: Sequence[State], k: int | Sequence[int]) -> list[list[Step]]:
+    def expand(self, states: Sequence[State], k: int | Sequence[int]) -> list[list[SearchStep]]:
         self.calls += 1
         counts = [k] * len(states) if isinstance(k, int) else list(k)
         if callable(self.script):
@@ -152,6 +158,16 @@ def step_priors(logprobs: Sequence[float], tokens: Sequence[int]) -> list[float]
 
 
 # ---------------------------------------------------------------- the tree
+def lineage(nodes: Sequence, end) -> list:
+    """Root to `end`, both included, in a list of nodes indexed by id: `Node`s
+    of a live tree, or the node dicts of a saved record (`to_record`)."""
+    parent = (lambda n: n["parent"]) if isinstance(end, dict) else (lambda n: n.parent)
+    out = [end]
+    while parent(out[-1]) is not None:
+        out.append(nodes[parent(out[-1])])
+    return out[::-1]
+
+
 @dataclass
 class Node:
     id: int
@@ -159,7 +175,7 @@ class Node:
     depth: int
     step: str = ""
     logprob: float = 0.0
-    tokens: int = 0
+    n_tokens: int = 0
     terminal: bool = False
     dead_end: bool = False
     program: str | None = None
@@ -195,10 +211,7 @@ class Tree:
 
     def path(self, node: Node) -> list[Node]:
         """Root to `node`, both included."""
-        out = [node]
-        while out[-1].parent is not None:
-            out.append(self.nodes[out[-1].parent])
-        return out[::-1]
+        return lineage(self.nodes, node)
 
     def state(self, node: Node) -> State:
         """The state after `node`; its seed names this node's next expansion."""
@@ -210,7 +223,7 @@ class Tree:
         children = [self.nodes[i] for i in node.children]
         if self.rule == "uct":
             return [uct_score(ch.value_sum, ch.visits, node.visits, self.c) for ch in children]
-        priors = step_priors([ch.logprob for ch in children], [ch.tokens for ch in children])
+        priors = step_priors([ch.logprob for ch in children], [ch.n_tokens for ch in children])
         return [puct_score(ch.value_sum, ch.visits, node.visits, p, self.c, node.value) for ch, p in zip(children, priors)]
 
     def best_child(self, node: Node) -> Node:
@@ -224,11 +237,11 @@ class Tree:
             node = self.best_child(node)
         return node
 
-    def add_children(self, node: Node, steps: Sequence[Step]) -> list[Node]:
+    def add_children(self, node: Node, steps: Sequence[SearchStep]) -> list[Node]:
         new = []
         for step in steps:
-            child = Node(len(self.nodes), node.id, node.depth + 1, step.text, step.logprob, step.tokens,
-                         terminal=step.is_terminal, program=step.program if step.is_terminal else None)
+            child = Node(len(self.nodes), node.id, node.depth + 1, step.text, step.logprob, step.n_tokens,
+                         terminal=step.terminal, program=step.program if step.terminal else None)
             if child.terminal and child.program is None:
                 child.dead_end = True
             if not child.terminal and child.depth >= self.max_depth:
@@ -276,7 +289,7 @@ class Tree:
             "nodes": [_node_json(n) for n in self.nodes],
             "solution": solution.id if solution else None,
             "pass_at_1": float(bool(solution and solution.passed_reference)),
-            "aspr": sum(bool(n.passed_reference) for n in terminals) / len(terminals) if terminals else 0.0,
+            "aspr": sampling_pass_rate([bool(n.passed_reference) for n in terminals]),
             "code_terminals": len(terminals),
             "disagreement": (sum(disagree) / len(disagree)) if disagree and self.reward_source == "tcg" else None,
             **extra,
@@ -285,7 +298,7 @@ class Tree:
 
 def _node_json(node: Node) -> dict:
     return {"id": node.id, "parent": node.parent, "depth": node.depth, "step": node.step,
-            "logprob": round(node.logprob, 6), "tokens": node.tokens, "terminal": node.terminal,
+            "logprob": round(node.logprob, 6), "n_tokens": node.n_tokens, "terminal": node.terminal,
             "dead_end": node.dead_end, "program": node.program, "visits": node.visits,
             "value": round(node.value, 6), "reward": node.reward, "passed_reward": node.passed_reward,
             "passed_reference": node.passed_reference, "reference_fraction": node.reference_fraction}
@@ -379,15 +392,6 @@ def search(trees: Sequence[Tree], policy: Policy, judge: Judge, simulations: int
 
 
 # ---------------------------------------------------------------- data that survives
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def synthesize(
     problems: Sequence[Problem],
     policy: Policy,
@@ -428,8 +432,8 @@ def synthesize(
     config = {
         "simulations": simulations, "k": k, "c": c, "rule": rule, "max_depth": max_depth, "seed": seed,
         "batch_problems": batch_problems, "policy": policy_id,
-        "problems": hashlib.sha256("\n".join(p.task_id for p in problems).encode()).hexdigest()[:16],
-        "reward_tests": hashlib.sha256(repr(sorted((t, repr(v)) for t, v in tests_of.items())).encode()).hexdigest()[:16],
+        "problems": stable_hash("\n".join(p.task_id for p in problems), 16),
+        "reward_tests": stable_hash(repr(sorted((t, repr(v)) for t, v in tests_of.items())), 16),
         "n_problems": len(problems),
     }
     config_path = out / "config.json"
@@ -439,7 +443,7 @@ def synthesize(
             changed = sorted(key for key in config if found.get(key) != config[key])
             raise ValueError(f"{out} holds a run with other settings ({', '.join(changed)}): use another folder")
     else:
-        _write_atomic(config_path, json.dumps(config, indent=2, sort_keys=True) + "\n")
+        write_atomic(config_path, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
     chunks = [problems[i:i + batch_problems] for i in range(0, len(problems), batch_problems)]
     shard_path = [out / f"shard-{index:05d}.jsonl" for index in range(len(chunks))]
@@ -455,7 +459,7 @@ def synthesize(
             trees = [Tree(p, seed, k, c, rule, max_depth, tests_of[p.task_id], sources[p.task_id]) for p in chunk]
             search(trees, policy, judge, simulations, on_simulation=bar_sims.update)
             lines = [json.dumps(t.to_record(simulations=simulations, policy=policy_id), sort_keys=True) for t in trees]
-            _write_atomic(path, "\n".join(lines) + "\n")
+            write_atomic(path, "\n".join(lines) + "\n")
             bar_problems.update(len(chunk))
     finally:
         bar_sims.close()
@@ -472,11 +476,16 @@ def load_records(folder: str | Path) -> list[dict]:
 
 
 def trajectories(records: Iterable[dict], threshold: float = 0.5) -> list[dict]:
-    """One row per root-to-terminal path, with per-step labels.
+    """One row per visited root-to-terminal path, in TRL's stepwise-supervision
+    format plus what a later stage needs to know about the path.
 
-    `values` are the steps' node values (soft labels), `labels` are
-    `value > threshold` (hard labels); `reward` and `passed_reference`
-    describe the terminal; `is_solution` marks the path the search returns.
+    - `prompt` (the problem prompt), `completions` (one entry per step, in
+      order; joined they are the policy's whole output), `labels` (per step,
+      `value > threshold`: the hard labels a PRM trainer takes);
+    - `values`: the steps' node values (the soft labels), `visits`;
+    - provenance: `task_id`, `reward` and `passed_reference` of the terminal,
+      `dead_end`, `program`, `is_solution` (the path the search returns),
+      `reward_source` ("tcg" or "reference"), `policy`.
     """
     rows = []
     for record in records:
@@ -484,17 +493,14 @@ def trajectories(records: Iterable[dict], threshold: float = 0.5) -> list[dict]:
         for end in nodes:
             if not end["terminal"] or end["visits"] == 0:  # an unvisited node has no value yet
                 continue
-            path = [end]
-            while path[-1]["parent"] not in (None, 0):
-                path.append(nodes[path[-1]["parent"]])
-            path.reverse()
+            path = lineage(nodes, end)[1:]  # the root holds no step
             rows.append({
-                "task_id": record["task_id"],
                 "prompt": record["prompt"],
-                "steps": [n["step"] for n in path],
+                "completions": [n["step"] for n in path],
+                "labels": [bool(n["value"] > threshold) for n in path],
                 "values": [float(n["value"]) for n in path],
-                "labels": [int(n["value"] > threshold) for n in path],
                 "visits": [n["visits"] for n in path],
+                "task_id": record["task_id"],
                 "reward": float(end["reward"] or 0.0),
                 "passed_reference": bool(end["passed_reference"]),
                 "dead_end": bool(end["dead_end"]),
@@ -517,6 +523,12 @@ def load_trajectories(folder: str | Path, threshold: float = 0.5):
 
 
 # ---------------------------------------------------------------- what the chapter reports
+def solution_path(record: dict) -> list[int]:
+    """Ids of the nodes from the root to the solution the search returns (empty when it returned none)."""
+    nodes = record["nodes"]
+    return [] if record["solution"] is None else [n["id"] for n in lineage(nodes, nodes[record["solution"]])]
+
+
 def step_nodes(record: dict) -> list[dict]:
     """The visited step nodes of a record (the root excluded)."""
     return [n for n in record["nodes"][1:] if n["visits"] > 0]
@@ -525,8 +537,6 @@ def step_nodes(record: dict) -> list[dict]:
 def summarize(records: Sequence[dict], threshold: float = 0.5) -> dict:
     """Table 1 numbers (see the module docstring) and data statistics, each
     per problem with a bootstrap 95% CI (`o1lite.metrics.estimate`)."""
-    from .metrics import estimate
-
     with_tcg = [r["disagreement"] for r in records if r.get("disagreement") is not None]
     valid = [sum(n["value"] > threshold for n in step_nodes(r)) / len(step_nodes(r)) for r in records if step_nodes(r)]
     return {
@@ -547,7 +557,7 @@ def correct_paths(records: Sequence[dict], by: str = "reward", per_problem: int 
     self-play run knows); `by="reference"`: all reference tests. At most
     `per_problem` distinct completions per problem, most visited first.
     The prompt is the problem prompt (the tiny model's format); a chat
-    policy's prompt is `o1lite.prompts.policy_prompt(problem, fmt, tokenizer, chat=True)`.
+    policy's prompt is `o1lite.stages.prompts.policy_prompt(problem, fmt, tokenizer, chat=True)`.
     """
     key = {"reward": "passed_reward", "reference": "passed_reference"}[by]
     examples = []
@@ -556,178 +566,14 @@ def correct_paths(records: Sequence[dict], by: str = "reward", per_problem: int 
         ends = sorted((n for n in nodes if n["terminal"] and n[key]), key=lambda n: (-n["visits"], n["id"]))
         seen: set[str] = set()
         for end in ends:
-            path = [end]
-            while path[-1]["parent"] not in (None, 0):
-                path.append(nodes[path[-1]["parent"]])
-            completion = "".join(n["step"] for n in reversed(path))
+            completion = "".join(n["step"] for n in lineage(nodes, end)[1:])
             if completion not in seen and len(seen) < per_problem:
                 seen.add(completion)
                 examples.append({"prompt": record["prompt"], "completion": completion})
     return examples
 
 
-# ---------------------------------------------------------------- a language model as the policy
-class StepPolicy:
-    """A causal LM (base + adapter, merged) as a `Policy`, in one of chapter
-    03's formats (`o1lite.prompts`): for `vanilla` every step is the whole
-    code (a depth-1 tree); for `pseudocode` a step is an outline, a
-    refinement or the code, ended by the step delimiter.
-
-    `expand` is one call of `o1lite.generation.sample_steps_shared`: every
-    state's prefix is encoded once and its siblings decode from copies of
-    its cache, all states in one batch; each state's `seed` seeds its rows.
-    Counters (`calls`, `steps_generated`, `tokens_generated`) measure the work.
-    """
-
-    def __init__(self, model, tokenizer, fmt: str = "pseudocode", temperature: float = 0.8,
-                 max_new_tokens: int = 96, chat: bool = False, name: str = "", top_p: float = 1.0):
-        from .prompts import POLICY_FORMATS
-
-        if fmt not in POLICY_FORMATS:
-            raise ValueError(f"unknown policy format {fmt!r}")
-        self.model, self.tokenizer, self.fmt = model, tokenizer, fmt
-        self.temperature, self.max_new_tokens, self.chat, self.top_p = temperature, max_new_tokens, chat, top_p
-        self.name = name or fmt
-        self.calls = self.steps_generated = self.tokens_generated = 0
-
-    def prefix(self, state: State) -> str:
-        from .prompts import policy_prompt
-
-        return policy_prompt(state.problem, self.fmt, self.tokenizer, self.chat) + "".join(state.steps)
-
-    def generate(self, prefixes: list[str], counts: list[int], seeds: list[int]) -> list[list]:
-        from .generation import sample_steps_shared
-
-        return sample_steps_shared(self.model, self.tokenizer, prefixes, counts, seeds,
-                                   temperature=self.temperature, max_new_tokens=self.max_new_tokens, top_p=self.top_p)
-
-    def expand(self, states: Sequence[State], k: int | Sequence[int]) -> list[list[Step]]:
-        counts = [k] * len(states) if isinstance(k, int) else list(k)
-        generated = self.generate([self.prefix(s) for s in states], counts, [s.seed for s in states])
-        self.calls += 1
-        self.steps_generated += sum(counts)
-        self.tokens_generated += sum(g.n_tokens for gs in generated for g in gs)
-        return [[self.to_step(state.problem, g) for g in gs] for state, gs in zip(states, generated)]
-
-    def to_step(self, problem: Problem, generated) -> Step:
-        """Classify one generated step (an `o1lite.generation.Step`): code is
-        terminal; a step that ended without code (end-of-text, out of tokens,
-        empty) is a dead end (terminal, no program)."""
-        from .policies import solution_program
-        from .prompts import ACTION_CODE, extract_code, split_steps, step_action
-
-        text = generated.text
-        dead = Step(text, generated.logprob, True, None, generated.n_tokens)
-        if self.fmt == "vanilla":
-            if not text.strip():
-                return dead
-            return Step(text, generated.logprob, True, solution_program(problem, extract_code(text)), generated.n_tokens)
-        pieces = split_steps(text)
-        action, body = step_action(pieces[0] if pieces else "")
-        if action == ACTION_CODE and body.strip():
-            return Step(text, generated.logprob, True, solution_program(problem, extract_code(body)), generated.n_tokens)
-        if generated.finished != "delimiter" or not body.strip():
-            return dead
-        return Step(text, generated.logprob, False, None, generated.n_tokens)
-
-
-# ---------------------------------------------------------------- policy initialisation (the paper's step 4)
-def initialise_policy(profile, adapter_dir, examples: Sequence[dict], out_dir: str | Path, steps: int = 60,
-                      tiny=None, batch_size: int = 16, learning_rate: float = 1e-3, seed: int = 0):
-    """Fine-tune a chapter-03 policy (its adapter merged) on MCTS paths
-    (prompt/completion pairs, e.g. `correct_paths`) with a fresh LoRA adapter
-    in `out_dir`; reuse the adapter when `out_dir` already holds one.
-    Returns (model with both adapters merged, tokenizer, training log)."""
-    from datasets import Dataset
-    from peft import PeftModel
-    from transformers import set_seed
-
-    from .models import tiny_config
-    from .policies import load_policy
-    from .training import sft_lora
-
-    tiny = tiny or tiny_config()
-    out = Path(out_dir)
-    log_path = out / "train_log.json"
-    if not (log_path.exists() and (out / "adapter_config.json").exists()):
-        if not examples:
-            raise ValueError("no correct paths to fine-tune on: search more problems or simulations")
-        set_seed(seed)
-        model, tokenizer = load_policy(profile, adapter_dir, tiny)
-        sft_lora(model, tokenizer, Dataset.from_list(list(examples)), out, steps=steps, batch_size=batch_size,
-                 learning_rate=learning_rate, seed=seed)
-    model, tokenizer = load_policy(profile, adapter_dir, tiny)
-    model = PeftModel.from_pretrained(model, str(out)).merge_and_unload().eval()
-    return model, tokenizer, json.loads(log_path.read_text())
-
-
-# ---------------------------------------------------------------- pictures
-def tree_layout(record: dict) -> dict[int, tuple[float, float]]:
-    """(x, y) per node: leaves side by side in depth-first order, a parent
-    centred over its children, y = -depth."""
-    nodes = record["nodes"]
-    children: dict[int, list[int]] = {n["id"]: [] for n in nodes}
-    for n in nodes:
-        if n["parent"] is not None:
-            children[n["parent"]].append(n["id"])
-    place: dict[int, tuple[float, float]] = {}
-    next_x = [0.0]
-
-    def visit(i: int) -> float:
-        if not children[i]:
-            x = next_x[0]
-            next_x[0] += 1.0
-        else:
-            xs = [visit(j) for j in children[i]]
-            x = (min(xs) + max(xs)) / 2
-        place[i] = (x, -nodes[i]["depth"])
-        return x
-
-    visit(0)
-    return place
-
-
-def draw_tree(record: dict, ax=None, cmap: str = "viridis"):
-    """Draw one search tree: nodes coloured by value, sized by visits (hollow
-    when never visited); terminals as squares, edged green when the program
-    passes all reference tests and red when not (a cross for a dead end);
-    the path the search returns in bold."""
-    import matplotlib.pyplot as plt
-    from matplotlib import colors
-
-    ax = ax or plt.gca()
-    nodes, place = record["nodes"], tree_layout(record)
-    norm, colormap = colors.Normalize(0, 1), plt.get_cmap(cmap)
-    chosen: set[int] = set()
-    node = record["solution"]
-    while node is not None:
-        chosen.add(node)
-        node = nodes[node]["parent"]
-    for n in nodes[1:]:
-        (x0, y0), (x1, y1) = place[n["parent"]], place[n["id"]]
-        bold = n["id"] in chosen
-        ax.plot([x0, x1], [y0, y1], color="0.2" if bold else "0.75", lw=2.2 if bold else 0.8, zorder=1)
-    for n in nodes:
-        x, y = place[n["id"]]
-        size = 40 + 25 * n["visits"]
-        face = colormap(norm(n["value"])) if n["visits"] else "white"
-        if n["terminal"] and n["dead_end"]:
-            ax.scatter([x], [y], marker="X", s=size, color="0.5", zorder=3)
-        elif n["terminal"]:
-            edge = "tab:green" if n["passed_reference"] else "tab:red"
-            ax.scatter([x], [y], marker="s", s=size, facecolor=face, edgecolor=edge, linewidths=2.2, zorder=3)
-        else:
-            ax.scatter([x], [y], marker="o", s=size, facecolor=face, edgecolor="0.3", linewidths=0.8, zorder=3)
-    ax.set_yticks(sorted({-n["depth"] for n in nodes}), [str(n) for n in sorted({n["depth"] for n in nodes}, reverse=True)])
-    ax.set_xticks([])
-    ax.set_ylabel("depth (steps)")
-    ax.grid(False)
-    for side in ("top", "right", "bottom"):
-        ax.spines[side].set_visible(False)
-    mappable = plt.cm.ScalarMappable(norm=norm, cmap=colormap)
-    return mappable
-
-
+# ---------------------------------------------------------------- what the figures draw
 def values_by_depth(records: Sequence[dict], threshold: float = 0.5) -> dict[str, dict[int, list[float]]]:
     """Values of the visited steps, grouped by hard label ("valid"/"invalid") then depth."""
     groups: dict[str, dict[int, list[float]]] = {"valid": {}, "invalid": {}}

@@ -5,7 +5,7 @@ so that later steps (MCTS rewards, RL, test-time selection) can run code
 against tests nobody wrote by hand. This module rebuilds it in four steps:
 
 1. **SFT data** (`sft_examples`): for each training problem, the paper's
-   template (`o1lite.prompts.tcg_prompt`) holding the reference solution,
+   template (`o1lite.stages.prompts.tcg_prompt`) holding the reference solution,
    completed by `n_cases` cases whose outputs come from running the
    reference on chosen inputs in the sandbox.
 2. **SFT** (`o1lite.training.sft_lora`): LoRA, loss on the cases only.
@@ -41,15 +41,20 @@ chapter 02.
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import random
+import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
-from .metrics import estimate
-from .problems import Problem, TestCase, load_problems
+from ..metrics import estimate
+from ..mutation import distinguishable, mutants, mutants_caught
+from ..problems import Problem, TestCase, load_problems, synthetic
+from ..problems.asserts import is_literal
+from ..profiles import get_profile, run_dir
+from ..record import stable_hash
+from ..sandbox import Sandbox, exact_equal
 from .prompts import (
     TCG_MAX_CASE_CHARS,
     TCG_PARSE_ERRORS,
@@ -86,22 +91,19 @@ class TCGConfig:
     seed: int = 0
 
     def key(self, base: str = "") -> str:
-        blob = json.dumps({"config": asdict(self), "base": base}, sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:12]
+        return stable_hash({"config": asdict(self), "base": base})
 
 
 MICRO_TCG = TCGConfig(sft_problems=48, sft_steps=4, sft_batch_size=8, dpo_problems=8, dpo_samples=2,
                       dpo_min_pairs=8, dpo_steps=2, dpo_batch_size=4, max_new_tokens=48)
 
 
-def tcg_config(smoke: bool = False, profile=None) -> TCGConfig:
-    """The default TCG configuration (MICRO_TCG for smoke runs; longer outputs for hub models)."""
-    from .profiles import get_profile
-
-    config = MICRO_TCG if smoke else TCGConfig()
-    if profile is not None and not get_profile(profile).is_tiny and not smoke:
-        config = replace(config, max_new_tokens=256)
-    return config
+def tcg_config(profile="tiny") -> TCGConfig:
+    """The default TCG configuration for a profile (MICRO_TCG for a smoke profile; longer outputs for hub models)."""
+    profile = get_profile(profile)
+    if profile.smoke:
+        return MICRO_TCG
+    return TCGConfig() if profile.is_tiny else replace(TCGConfig(), max_new_tokens=256)
 
 
 # ---------------------------------------------------------------- problems and inputs
@@ -130,8 +132,6 @@ def usable(problems: Sequence[Problem]) -> list[Problem]:
 
 def _fresh_synthetic_input(problem: Problem, rng: random.Random):
     """A new short input of the synthetic suite's own kind (None for other suites)."""
-    from .problems import synthetic
-
     kind = problem.meta.get("input_type")
     if kind == "list[int]":
         return [rng.choice(synthetic.INT_VALUES) for _ in range(rng.randint(0, 4))]
@@ -169,17 +169,10 @@ def reference_cases(sandbox, problems: Sequence[Problem], inputs: Sequence[Seque
     for args_list, outcomes in zip(inputs, results):
         row = []
         for args, outcome in zip(args_list, outcomes):
-            ok = outcome.ok and _is_literal(outcome.value)
+            ok = outcome.ok and is_literal(outcome.value)
             row.append(TestCase(tuple(args), outcome.value) if ok else None)
         cases.append(row)
     return cases
-
-
-def _is_literal(value) -> bool:
-    try:
-        return ast.literal_eval(repr(value)) == value
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False
 
 
 # ---------------------------------------------------------------- 1. SFT data
@@ -221,11 +214,9 @@ def parse_completion(problem: Problem, text: str, n_cases: int = 3, solution: st
     return parse_tests(text, arity(solution or problem.reference, problem.entry_point), max_cases=n_cases)
 
 
-def judge(sandbox, problems: Sequence[Problem], parsed: Sequence[ParsedTests],
-          solutions: Sequence[str] | None = None) -> list[list[bool]]:
+def check_cases(sandbox, problems: Sequence[Problem], parsed: Sequence[ParsedTests],
+                solutions: Sequence[str] | None = None) -> list[list[bool]]:
     """Per problem, per parsed case: does the solution (default: the reference) return its output?"""
-    from .sandbox import exact_equal
-
     truth = reference_cases(sandbox, problems, [[c.args for c in p.cases] for p in parsed], solutions)
     return [[t is not None and exact_equal(t.expected, c.expected) for c, t in zip(p.cases, row)]
             for p, row in zip(parsed, truth)]
@@ -244,7 +235,7 @@ def generate_tests(model, tokenizer, problems: Sequence[Problem], solutions: Seq
     the cases are returned as written. Every case is a literal `TestCase`
     ready for `Sandbox.run_tests`.
     """
-    from .generation import sample
+    from ..generation import sample
 
     problems = list(problems)
     solutions = list(solutions) if solutions is not None else [p.reference for p in problems]
@@ -258,7 +249,7 @@ def generate_tests(model, tokenizer, problems: Sequence[Problem], solutions: Seq
                 seen.setdefault(repr(case.args), case)
         pooled.append(list(seen.values()))
     if sandbox is not None:
-        verdicts = judge(sandbox, problems, [ParsedTests(cases=c) for c in pooled], solutions)
+        verdicts = check_cases(sandbox, problems, [ParsedTests(cases=c) for c in pooled], solutions)
         pooled = [[c for c, ok in zip(cases, flags) if ok] for cases, flags in zip(pooled, verdicts)]
     return pooled
 
@@ -322,7 +313,7 @@ def dpo_pairs(problems: Sequence[Problem], completions: Sequence[Sequence[str]],
             if not sample_parse.cases:
                 counts["unparsed_samples"] += 1
                 continue
-            flags = [t is not None and _same(t.expected, c.expected) for c, t in zip(sample_parse.cases, truth)]
+            flags = [t is not None and exact_equal(t.expected, c.expected) for c, t in zip(sample_parse.cases, truth)]
             text = format_cases(sample_parse.cases)
             if all(flags) and len(sample_parse.cases) == n_cases:
                 counts["correct_samples"] += 1
@@ -362,12 +353,6 @@ def dpo_pairs(problems: Sequence[Problem], completions: Sequence[Sequence[str]],
                       "task_id": problem.task_id})
         counts["shuffled"] += 1
     return pairs, counts
-
-
-def _same(a, b) -> bool:
-    from .sandbox import exact_equal
-
-    return exact_equal(a, b)
 
 
 # ---------------------------------------------------------------- 4. evaluation
@@ -417,8 +402,6 @@ class TCGEvaluation:
 
 def problem_mutants(sandbox, problems: Sequence[Problem], per_problem: int = 8) -> list[list]:
     """For each problem, up to `per_problem` mutants its official tests tell apart from the reference."""
-    from .mutation import distinguishable, mutants
-
     return [distinguishable(sandbox, p.reference, p.entry_point, mutants(p.reference, limit=per_problem),
                             [tuple(c.args) for c in p.tests]) for p in problems]
 
@@ -431,15 +414,13 @@ def evaluate_tcg(model, tokenizer, problems: Sequence[Problem], sandbox, n_cases
     With `mutants` (from `problem_mutants`), also records which mutants the
     correct generated cases catch.
     """
-    from .generation import sample
-    from .mutation import mutants_caught
-
+    from ..generation import sample
     problems = list(problems)
     texts = [row[0] for row in sample(model, tokenizer, tcg_prompts(problems, None, n_cases), n=1,
                                       temperature=0.0, max_new_tokens=max_new_tokens, batch_size=batch_size,
                                       seed=seed)]
     parsed = [parse_completion(p, t, n_cases) for p, t in zip(problems, texts)]
-    correct = judge(sandbox, problems, parsed)
+    correct = check_cases(sandbox, problems, parsed)
     evaluation = TCGEvaluation(problems, texts, parsed, correct, n_cases)
     if mutants is not None:
         evaluation.caught = [mutants_caught(sandbox, p.entry_point, m, evaluation.correct_cases(i))
@@ -469,8 +450,8 @@ def train_sft(model, tokenizer, examples: Sequence[dict], out_dir: str | Path, c
     """
     from datasets import Dataset
 
-    from .models import lora_config
-    from .training import sft_lora
+    from ..models import lora_config
+    from ..training import sft_lora
 
     dataset = Dataset.from_list([{"prompt": e["prompt"], "completion": e["completion"]} for e in examples])
     peft_config = lora_config(config.lora_rank)
@@ -485,7 +466,7 @@ def train_dpo(model, tokenizer, pairs: Sequence[dict], out_dir: str | Path, conf
     """LoRA DPO on (prompt, chosen, rejected) pairs, starting from `model` (the merged SFT model)."""
     from datasets import Dataset
 
-    from .training import dpo_lora
+    from ..training import dpo_lora
 
     dataset = Dataset.from_list([{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in pairs])
     # Plain DPO lowers the likelihood of chosen and rejected alike, which a tiny model does not survive
@@ -496,42 +477,47 @@ def train_dpo(model, tokenizer, pairs: Sequence[dict], out_dir: str | Path, conf
                     seed=config.seed, **loss)
 
 
-def base_identity(profile, tiny=None) -> str:
-    """What the TCG is trained on top of: the profile, and for `tiny` its config hash."""
-    from .profiles import get_profile
-
-    profile = get_profile(profile)
-    return f"{profile.name}:{tiny.key()}" if profile.is_tiny and tiny is not None else profile.name
-
-
-def tcg_dir(profile, config: TCGConfig, tiny=None) -> Path:
+def tcg_dir(profile, config: TCGConfig) -> Path:
     """runs/<profile>/02/tcg_<hash of the config and the base>/ (holds sft/, dpo/, tcg.json)."""
-    from .profiles import run_dir
-
-    return run_dir(profile, "02") / f"tcg_{config.key(base_identity(profile, tiny))}"
+    return run_dir(profile, "02") / f"tcg_{config.key(get_profile(profile).base_id)}"
 
 
-def load_stage(profile, folder: str | Path, stage: str = "dpo", tiny=None):
+def load_stage(profile, folder: str | Path, stage: str = "dpo"):
     """(model, tokenizer) for a trained TCG folder: the base, plus SFT, plus DPO if `stage == "dpo"`."""
-    from peft import PeftModel
-
-    from .models import load_model, tiny_config
+    from ..models import load_adapter
 
     folder = Path(folder)
-    model, tokenizer = load_model(profile, tiny or tiny_config())
-    for name in ("sft", "dpo") if stage == "dpo" else ("sft",):
-        model = PeftModel.from_pretrained(model, str(folder / name)).merge_and_unload()
-    return model.eval(), tokenizer
+    stages = ("sft", "dpo") if stage == "dpo" else ("sft",)
+    return load_adapter(profile, [folder / name for name in stages])
 
 
 def training_problems(profile, count: int, seed: int = 0, **options) -> list[Problem]:
     """The profile's training problems a TCG can use (synthetic train split, or MBPP's train split)."""
-    from .profiles import get_profile
-
     suite = get_profile(profile).suite
     if suite == "synthetic":
         return usable(load_problems("synthetic", "train", n=count, seed=seed))
     return usable(load_problems(suite, "train", **options))[:count]
+
+
+def training_split(profile, config: TCGConfig, **problem_options) -> tuple[list[Problem], list[Problem]]:
+    """(SFT problems, DPO problems) from the profile's training problems.
+
+    The DPO problems follow the SFT ones; a suite too small for both (MBPP's
+    train split) samples the DPO pairs on the first SFT problems instead.
+    """
+    problems = training_problems(profile, config.sft_problems + config.dpo_problems, config.seed, **problem_options)
+    sft_set, dpo_set = problems[: config.sft_problems], problems[config.sft_problems:][: config.dpo_problems]
+    if len(dpo_set) < config.dpo_problems:
+        dpo_set = problems[: config.dpo_problems]
+    return sft_set, dpo_set
+
+
+def pair_samples(model, tokenizer, problems: Sequence[Problem], config: TCGConfig) -> list[list[str]]:
+    """The SFT model's `config.dpo_samples` test sets per problem, which `dpo_pairs` turns into pairs."""
+    from ..generation import sample
+
+    return sample(model, tokenizer, tcg_prompts(problems, None, config.n_cases), n=config.dpo_samples,
+                  temperature=config.dpo_temperature, max_new_tokens=config.max_new_tokens, seed=config.seed)
 
 
 def save_build(folder: Path, config: TCGConfig, base: str, sft_examples: int, pairs: Sequence[dict], counts: dict,
@@ -553,41 +539,31 @@ def read_build(folder: Path) -> tuple[dict, list[dict]]:
         return record, [json.loads(line) for line in handle if line.strip()]
 
 
-def build_tcg(profile, config: TCGConfig, tiny=None, sandbox=None, progress=print, **problem_options) -> Path:
+def build_tcg(profile, config: TCGConfig, sandbox=None, progress=print, **problem_options) -> Path:
     """Train a TCG end to end (SFT data, SFT, DPO pairs, DPO) into `tcg_dir`; return the folder.
 
     Writes `tcg.json` (the config, pair counts, training logs, seconds) last,
     so a folder without it is an unfinished build.
     """
-    import time
+    from ..models import load_model
 
-    from .generation import sample
-    from .models import load_model, tiny_config
-    from .profiles import get_profile
-    from .sandbox import Sandbox
-
-    tiny = tiny or tiny_config()
-    folder = tcg_dir(profile, config, tiny)
+    folder = tcg_dir(profile, config)
     own_sandbox = sandbox is None
     sandbox = sandbox or Sandbox(workers=2)
     try:
         started = time.perf_counter()
-        problems = training_problems(profile, config.sft_problems + config.dpo_problems, config.seed, **problem_options)
-        sft_set, dpo_set = problems[: config.sft_problems], problems[config.sft_problems:][: config.dpo_problems]
-        if len(dpo_set) < config.dpo_problems:  # a small suite (MBPP): sample on the SFT problems
-            dpo_set = problems[: config.dpo_problems]
+        sft_set, dpo_set = training_split(profile, config, **problem_options)
         examples = sft_examples(sft_set, sandbox, config.n_cases, config.seed)
-        model, tokenizer = load_model(profile, tiny)
+        model, tokenizer = load_model(profile)
         sft_log = train_sft(model, tokenizer, examples, folder / "sft", config, train_embeddings=get_profile(profile).is_tiny)
         progress(f"SFT: {len(examples)} examples, {config.sft_steps} steps, {sft_log['seconds']:.0f} s")
-        model, tokenizer = load_stage(profile, folder, "sft", tiny)
-        samples = sample(model, tokenizer, tcg_prompts(dpo_set, None, config.n_cases), n=config.dpo_samples,
-                         temperature=config.dpo_temperature, max_new_tokens=config.max_new_tokens, seed=config.seed)
+        model, tokenizer = load_stage(profile, folder, "sft")
+        samples = pair_samples(model, tokenizer, dpo_set, config)
         pairs, counts = dpo_pairs(dpo_set, samples, sandbox, config.n_cases, config.dpo_pairs_per_problem,
                                   config.dpo_min_pairs)
         dpo_log = train_dpo(model, tokenizer, pairs, folder / "dpo", config)
         progress(f"DPO: {len(pairs)} pairs {counts}, {config.dpo_steps} steps, {dpo_log['seconds']:.0f} s")
-        save_build(folder, config, base_identity(profile, tiny), len(examples), pairs, counts, sft_log, dpo_log,
+        save_build(folder, config, get_profile(profile).base_id, len(examples), pairs, counts, sft_log, dpo_log,
                    time.perf_counter() - started)
     finally:
         if own_sandbox:
@@ -595,26 +571,22 @@ def build_tcg(profile, config: TCGConfig, tiny=None, sandbox=None, progress=prin
     return folder
 
 
-def load_tcg(profile="tiny", smoke: bool = False, config: TCGConfig | None = None, stage: str = "dpo",
-             sandbox=None, **problem_options):
+def load_tcg(profile="tiny", config: TCGConfig | None = None, stage: str = "dpo", sandbox=None, **problem_options):
     """The trained TCG as (model, tokenizer): from the cache, or trained first (see `build_tcg`).
 
-    `smoke=True` uses the micro tiny base and `MICRO_TCG` (seconds; for tests).
-    `stage="sft"` gives the model before DPO.
+    A smoke profile (`get_profile(name, smoke=True)`) uses the micro tiny base
+    and `MICRO_TCG` (seconds; for tests). `stage="sft"` gives the model before DPO.
     """
-    from .models import tiny_config
-
-    tiny = tiny_config(smoke)
-    config = config or tcg_config(smoke, profile)
-    folder = tcg_dir(profile, config, tiny)
+    config = config or tcg_config(profile)
+    folder = tcg_dir(profile, config)
     if not (folder / "tcg.json").exists():
-        build_tcg(profile, config, tiny, sandbox=sandbox, progress=lambda _: None, **problem_options)
-    return load_stage(profile, folder, stage, tiny)
+        build_tcg(profile, config, sandbox=sandbox, progress=lambda _: None, **problem_options)
+    return load_stage(profile, folder, stage)
 
 
 __all__ = [
     "TCGConfig", "MICRO_TCG", "tcg_config", "arity", "usable", "candidate_inputs", "reference_cases",
-    "sft_examples", "tcg_prompts", "parse_completion", "judge", "generate_tests", "PAIR_SOURCES",
+    "sft_examples", "tcg_prompts", "parse_completion", "check_cases", "generate_tests", "PAIR_SOURCES",
     "shuffled_outputs", "dpo_pairs", "TCGEvaluation", "problem_mutants", "evaluate_tcg", "train_sft",
-    "train_dpo", "tcg_dir", "load_stage", "save_build", "read_build", "build_tcg", "load_tcg", "training_problems",
+    "train_dpo", "tcg_dir", "load_stage", "save_build", "read_build", "build_tcg", "load_tcg", "training_problems", "training_split", "pair_samples",
 ]

@@ -1,0 +1,13 @@
+"""The paper's stages, built from the mechanisms one floor down.
+
+Each module is one step of o1-Coder (or of the test-time paper) and may
+import any mechanism (`o1lite.models`, `o1lite.sandbox`, ...); no mechanism
+imports a stage (a test keeps it so).
+
+| module | stage | chapter |
+|---|---|---|
+| `prompts` | every template (TCG, vanilla, pseudocode actions) and its parser | 02, 03 |
+| `tcg` | the test-case generator: data, SFT, DPO, evaluation | 02 |
+| `policies` | the policy object (vanilla / pseudocode) that search, RL and selection use; its SFT | 03, 04 |
+| `mcts` | search over reasoning steps; step-labelled trajectories | 04 |
+"""
