@@ -1,4 +1,5 @@
-"""Command line: `python -m o1lite reproduce [--profile tiny] [--only 00,02]`."""
+"""Command line: `python -m o1lite reproduce [--profile tiny] [--only 00,02]`;
+`python -m o1lite calibrate` (the tiny base's pass@1 curves, chapter 00)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,28 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--only", default=None, help="comma-separated chapter numbers, e.g. 00,02")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("-p", "--param", action="append", default=[], type=parse_parameter, help="extra notebook parameter NAME=VALUE")
+    cal = commands.add_parser("calibrate", help="pass@1 of the tiny base by pretraining step, over seeds and CPU kernel paths")
+    cal.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    cal.add_argument("--kernels", nargs="+", default=["native", "default"],
+                     help="native (what torch picks here) and/or ATEN_CPU_CAPABILITY values: default, avx2, avx512")
+    cal.add_argument("--steps", type=int, default=None, help="pretraining steps (default: the tiny profile's)")
+    cal.add_argument("--every", type=int, default=250, help="evaluate every this many steps")
+    cal.add_argument("--n-eval", type=int, default=200, help="problems per held-out split")
+    cal.add_argument("--out", default=None, help="JSON file the curves are appended to (default figures/00_calibration.json)")
     args = parser.parse_args(argv)
+
+    if args.command == "calibrate":
+        from dataclasses import replace
+        from pathlib import Path
+
+        from .calibration import calibrate
+        from .profiles import figures_dir, get_profile
+
+        cfg = get_profile("tiny").tiny
+        cfg = replace(cfg, steps=args.steps) if args.steps else cfg
+        out = Path(args.out) if args.out else figures_dir() / "00_calibration.json"
+        calibrate(out, args.seeds, args.kernels, cfg, args.every, args.n_eval)
+        return 0
 
     from .profiles import UnknownProfile, get_profile
     from .reproduce import reproduce

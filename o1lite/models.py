@@ -91,10 +91,13 @@ def tiny_base_dir(cfg: TinyConfig = TinyConfig()) -> Path:
     return runs_dir() / "tiny" / "base" / cfg.key()
 
 
-def build_tiny_base(cfg: TinyConfig = TinyConfig(), out_dir: str | Path | None = None, progress: bool = True) -> Path:
+def build_tiny_base(cfg: TinyConfig = TinyConfig(), out_dir: str | Path | None = None, progress: bool = True,
+                    callbacks: Sequence = ()) -> Path:
     """Train tokenizer and model from scratch and save both; return the folder.
 
     Also writes `pretrain_log.json` (loss curve, seconds, parameter count).
+    `callbacks` go to the `Trainer` (the calibration curve of chapter 00
+    evaluates the model at chosen steps this way).
     """
     from datasets import Dataset
     from transformers import DataCollatorForLanguageModeling, Trainer, TrainingArguments, set_seed
@@ -137,7 +140,11 @@ def build_tiny_base(cfg: TinyConfig = TinyConfig(), out_dir: str | Path | None =
         args=args,
         train_dataset=dataset,
         data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
+        callbacks=list(callbacks),
     )
+    for callback in callbacks:
+        if hasattr(callback, "tokenizer"):
+            callback.tokenizer = tokenizer
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start

@@ -1,0 +1,156 @@
+"""How many pretraining steps the tiny base needs: pass@1 curves over seeds and CPU kernel paths.
+
+A base model stopped in the middle of a jump in accuracy turns every float
+difference between machines (AVX2 or AVX-512 kernels, thread counts) into a
+different model, and every later chapter inherits the difference. This
+module measures the curve that shows where the jump is:
+
+- `PassAtSteps`, a `transformers.TrainerCallback`, evaluates greedy pass@1
+  on held-out splits at chosen optimiser steps while the base pretrains
+  (the torch random state is saved and restored around each evaluation, so
+  the model trained is the one a plain build gives);
+- `curve(cfg, at)` pretrains one base with it and returns the rows;
+- `python -m o1lite calibrate` runs a grid of (seed, kernel path) in child
+  processes, two at a time with one thread each (a kernel path must be
+  chosen before torch is imported: `ATEN_CPU_CAPABILITY`), and appends each
+  finished curve to a JSON file at once, so a killed run resumes where it
+  stopped. Chapter 00 draws that file.
+
+It is a calibration tool, run once per change of the base's recipe; `make
+reproduce` does not run it. Introduced in chapter 00.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Sequence
+
+from transformers import TrainerCallback
+
+from .profiles import TinyConfig
+from .record import write_json
+
+SPLITS = ("test", "hard")
+
+
+class PassAtSteps(TrainerCallback):
+    """Greedy pass@1 on `problems` (split -> list of `Problem`) at the optimiser
+    steps in `at`; `rows` collects {"step", split: pass@1, ...}."""
+
+    def __init__(self, problems: dict, at: Sequence[int], sandbox, max_new_tokens: int = 96):
+        self.problems, self.at, self.sandbox, self.max_new_tokens = problems, set(at), sandbox, max_new_tokens
+        self.tokenizer = None  # set by `o1lite.models.build_tiny_base`
+        self.rows: list[dict] = []
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        if state.global_step in self.at:
+            self.rows.append({"step": state.global_step, **self.evaluate(model)})
+        return control
+
+    def evaluate(self, model) -> dict:
+        import torch
+
+        from .evaluate import evaluate_model
+
+        saved = torch.random.get_rng_state()
+        model.eval()
+        try:
+            with torch.no_grad():
+                return {split: evaluate_model(model, self.tokenizer, problems, self.sandbox, max_new_tokens=self.max_new_tokens)
+                        .pass_at(1)["value"] for split, problems in self.problems.items()}
+        finally:
+            model.train()
+            torch.random.set_rng_state(saved)
+
+
+def curve(cfg: TinyConfig, at: Sequence[int], n_eval: int = 200) -> dict:
+    """Pretrain one base for `cfg` (in a temporary folder) and return its curve."""
+    from .models import build_tiny_base
+    from .problems import load_problems
+    from .sandbox import Sandbox
+
+    problems = {split: load_problems("synthetic", split, n=n_eval, seed=0) for split in SPLITS}
+    with Sandbox(workers=1) as sandbox, tempfile.TemporaryDirectory() as folder:
+        callback = PassAtSteps(problems, sorted(set(at) | {cfg.steps}), sandbox)
+        started = time.perf_counter()
+        build_tiny_base(cfg, Path(folder) / "base", progress=False, callbacks=[callback])
+        seconds = time.perf_counter() - started
+    return {"rows": callback.rows, "seconds": round(seconds, 1)}
+
+
+def run_key(seed: int, kernel: str, threads: int) -> str:
+    return f"seed={seed} kernel={kernel} threads={threads}"
+
+
+def calibrate(out: Path, seeds: Sequence[int], kernels: Sequence[str], cfg: TinyConfig, every: int,
+              n_eval: int = 200, parallel: int = 2, threads: int = 1) -> dict:
+    """Run every (seed, kernel) not yet in `out`, `parallel` at a time; return the file's content."""
+    record = json.loads(out.read_text()) if out.exists() else {}
+    recipe = {**asdict(replace(cfg, seed=0)), "n_eval": n_eval, "every": every}
+    if record and record.get("recipe") != recipe:
+        raise SystemExit(f"{out} holds curves of another recipe: move it away or pass --out")
+    record.setdefault("recipe", recipe)
+    record.setdefault("runs", {})
+    todo = [(s, k) for s in seeds for k in kernels if run_key(s, k, threads) not in record["runs"]]
+    running: list[tuple[tuple[int, str], subprocess.Popen]] = []
+    while todo or running:
+        while todo and len(running) < parallel:
+            seed, kernel = todo.pop(0)
+            env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+            if kernel != "native":
+                env["ATEN_CPU_CAPABILITY"] = kernel
+            command = [sys.executable, "-m", "o1lite.calibration", json.dumps(asdict(replace(cfg, seed=seed))),
+                       str(every), str(n_eval), str(threads)]
+            running.append(((seed, kernel), subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)))
+            print(f"started seed {seed}, kernel {kernel}", flush=True)
+        time.sleep(2)
+        for job in list(running):
+            (seed, kernel), process = job
+            if process.poll() is None:
+                continue
+            running.remove(job)
+            output = process.stdout.read()
+            if process.returncode != 0:
+                raise SystemExit(f"seed {seed}, kernel {kernel} failed (exit {process.returncode})")
+            result = json.loads(output.strip().splitlines()[-1])
+            record["runs"][run_key(seed, kernel, threads)] = {"seed": seed, "kernel": kernel, "threads": threads,
+                                                              "cpu": cpu_model(), **result}
+            write_json(out, record)
+            final = result["rows"][-1]
+            print(f"done seed {seed}, kernel {kernel}: step {final['step']} test {final['test']:.3f} "
+                  f"hard {final['hard']:.3f} ({result['seconds']:.0f} s)", flush=True)
+    return record
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
+def main(argv: Sequence[str]) -> None:
+    """Child process: one curve, printed as one JSON line."""
+    config, every, n_eval, threads = json.loads(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
+    import torch
+
+    torch.set_num_threads(threads)
+    cfg = TinyConfig(**config)
+    at = list(range(every, cfg.steps + 1, every))
+    print(json.dumps(curve(cfg, at, n_eval)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
