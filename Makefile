@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed
 # no other package pulls a different (CUDA) build.
 TORCH_PIN := $(shell grep -o '"torch==[^"]*"' pyproject.toml | tr -d '"')
 PROFILE ?= tiny
+# FORCE=1 re-runs every chapter; by default a chapter whose notebook, package sources,
+# parameters and upstream chapters are unchanged since its last successful run is skipped.
+FORCE ?=
 
 .PHONY: install reproduce test bench clean-runs
 
@@ -20,7 +23,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 reproduce: $(STAMP)
-	$(BIN)/python -m o1lite reproduce --profile $(PROFILE)
+	$(BIN)/python -m o1lite reproduce --profile $(PROFILE) $(if $(FORCE),--force)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--only", default=None, help="comma-separated chapter numbers, e.g. 00,02")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("-p", "--param", action="append", default=[], type=parse_parameter, help="extra notebook parameter NAME=VALUE")
+    run.add_argument("--force", action="store_true", help="run every selected chapter, fresh or not")
     cal = commands.add_parser("calibrate", help="pass@1 of the tiny base by pretraining step, over seeds and CPU kernel paths")
     cal.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     cal.add_argument("--kernels", nargs="+", default=["native", "default"],
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     except UnknownProfile as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    manifest = reproduce(args.profile, args.only, args.seed, dict(args.param))
+    manifest = reproduce(args.profile, args.only, args.seed, dict(args.param), force=args.force)
     return 0 if all(c["status"] == "ok" for c in manifest.chapters) else 1
 
 

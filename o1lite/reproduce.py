@@ -1,27 +1,66 @@
-"""The papermill runner: execute the chapters in order and record a manifest.
+"""The papermill runner: execute the chapters in order, show progress, skip
+what is fresh, and record a manifest.
 
 Executed notebooks go to `runs/<profile>/notebooks/`, figures to `figures/`.
 A failing chapter is named with its failing cell; the other chapters still
-run and their results are kept. The manifest (`runs/<profile>/manifest.json`,
-copied to `figures/manifest.json`) holds the profile, parameters, seeds,
-package versions, git commit and per-chapter seconds.
+run and their results are kept.
+
+- **Progress.** Each chapter reports the cell it is in, the section that
+  cell belongs to (the last `##` heading above it), the elapsed time and an
+  estimate from the last recorded run of that chapter on this machine. On a
+  terminal that is one line rewritten in place; elsewhere (CI, a log file)
+  one line per new section. Kernels talk over IPC sockets in a temporary
+  folder, so no TCP transport warning reaches the console.
+- **Fresh chapters are skipped.** A chapter's fingerprint hashes its
+  notebook, the package sources, its parameters as run, the profile, and the
+  fingerprints of the chapters it reads (a notebook's metadata
+  `{"o1lite": {"reads": ["00", ...]}}`). When the last manifest holds a
+  successful run with the same fingerprint and its metrics file is still
+  there, the chapter is skipped with a line saying so; `force=True` (`--force`,
+  `make reproduce FORCE=1`) runs everything. We chose this hash check over a
+  workflow tool (doit, snakemake): the graph is a handful of notebooks the
+  runner already knows, and the rule fits in one function.
+- **The manifest** (`runs/<profile>/manifest.json`, copied to
+  `figures/manifest.json`) holds the profile, package versions, git commit,
+  the machine (CPU model, cores, memory), a hash of the package and notebook
+  sources, and per chapter: status, seconds, when it ran, its parameters as
+  run, its fingerprint, and whether this run skipped it (then the entry is
+  the run that produced its figures).
+- **A closing summary**: per chapter its status, seconds and headline
+  numbers with their CIs (`HEADLINES`), where the figures and executed
+  notebooks are, and what to run next.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import platform
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .profiles import figures_dir, get_profile, project_root, runs_dir
-from .record import write_json
+from .record import stable_hash, write_json
 
 PACKAGES = ("torch", "transformers", "tokenizers", "trl", "peft", "datasets", "accelerate", "papermill", "numpy")
+
+# The numbers the closing summary shows per chapter (keys of figures/NN_metrics.json).
+HEADLINES = {
+    "00": ("base_pass_at_1_test", "base_pass_at_1_hard"),
+    "01": ("speedup_vs_human_eval",),
+    "02": ("tcg_pass_rate_sft", "tcg_pass_rate_dpo"),
+    "03": ("pass_at_1_vanilla", "pass_at_1_pseudocode"),
+    "04": ("pass_at_1_pseudocode_mcts", "aspr_pseudocode"),
+}
 
 
 def notebooks_dir() -> Path:
@@ -45,6 +84,7 @@ def select(only: str | None) -> list[str]:
     return [number for number in available if number in wanted]
 
 
+# ---------------------------------------------------------------- what a run records
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in PACKAGES:
@@ -56,13 +96,65 @@ def package_versions() -> dict[str, str]:
 
 
 def git_commit() -> str:
+    """HEAD, with `-dirty` when tracked files differ from it (the run then reflects uncommitted code)."""
     try:
         root = project_root()
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "o1lite", "notebooks"],
+                               cwd=root, capture_output=True, text=True)
         return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def machine() -> dict[str, Any]:
+    """CPU model, core count and memory: what decides the float paths and the timings."""
+    cpu = platform.processor() or platform.machine()
+    memory = None
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+        kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))
+        memory = round(kib / 2**20, 1)
+    except (OSError, StopIteration, ValueError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory, "system": f"{platform.machine()} {platform.system()}"}
+
+
+def file_hash(paths: list[Path], root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def package_hash() -> str:
+    """A hash of every source file of the package: a change anywhere makes every chapter stale."""
+    package = Path(__file__).resolve().parent
+    return file_hash([p for p in package.rglob("*.py") if "__pycache__" not in p.parts], package)
+
+
+def notebook_reads(path: Path) -> list[str]:
+    """The chapters whose outputs this chapter reads (its notebook metadata)."""
+    return list(json.loads(path.read_text()).get("metadata", {}).get("o1lite", {}).get("reads", []))
+
+
+def parameters_as_run(path: Path, given: dict[str, Any]) -> dict[str, Any]:
+    """The notebook's parameters cell with `given` applied: every parameter as the chapter sees it."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    cell = next((c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])), None)
+    values: dict[str, Any] = {}
+    if cell is not None:
+        exec(cell.source, {}, values)  # our own notebooks: plain assignments of literals
+    return {**values, **given}
+
+
+def fingerprint(path: Path, profile: str, parameters: dict[str, Any], sources: str, upstream: list[str]) -> str:
+    return stable_hash({"notebook": file_hash([path], path.parent), "sources": sources, "profile": profile,
+                        "parameters": {k: repr(v) for k, v in parameters.items()}, "upstream": upstream}, 16)
 
 
 @dataclass
@@ -72,6 +164,10 @@ class ChapterResult:
     status: str
     seconds: float
     error: str | None = None
+    finished_at: str = ""
+    fingerprint: str = ""
+    parameters: dict = field(default_factory=dict)
+    skipped: bool = False
 
 
 @dataclass
@@ -81,7 +177,8 @@ class Manifest:
     parameters: dict[str, Any]
     versions: dict[str, str] = field(default_factory=package_versions)
     commit: str = field(default_factory=git_commit)
-    machine: str = field(default_factory=lambda: f"{platform.machine()} {platform.system()}")
+    machine: dict[str, Any] = field(default_factory=machine)
+    sources: str = field(default_factory=package_hash)
     chapters: list[dict] = field(default_factory=list)
     total_seconds: float = 0.0
 
@@ -95,50 +192,211 @@ def describe_failure(error: Exception) -> str:
     return f"{where}: {ename}: {evalue[0] if evalue else ''}"
 
 
-def run_chapter(number: str, profile: str, parameters: dict[str, Any], out_dir: Path) -> ChapterResult:
+# ---------------------------------------------------------------- progress inside a chapter
+def section_titles(cells: list) -> list[str]:
+    """Per cell, the last `##` heading at or above it (the chapter's own section names)."""
+    titles, current = [], ""
+    for cell in cells:
+        if cell.get("cell_type") == "markdown":
+            for line in "".join(cell.get("source", "")).splitlines():
+                if line.startswith("## "):
+                    current = line[3:].strip()
+        titles.append(current)
+    return titles
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds) // 60:d}:{int(seconds) % 60:02d}"
+
+
+class Progress:
+    """One chapter's progress: a line rewritten in place on a terminal, a line per section elsewhere."""
+
+    def __init__(self, label: str, expected: float | None, stream: TextIO | None = None):
+        self.label, self.expected = label, expected
+        self.stream = stream or sys.stdout
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.started = time.perf_counter()
+        self.state = ""
+        self.section = None
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, daemon=True) if self.tty else None
+        if self._ticker:
+            self._ticker.start()
+
+    def cell(self, index: int, total: int, section: str) -> None:
+        self.state = f"cell {index + 1}/{total}" + (f" · {section}" if section else "")
+        if self.tty:
+            self._draw()
+        elif section != self.section:
+            self.stream.write(f"{self.label} · {self.state} · {_clock(time.perf_counter() - self.started)}\n")
+            self.stream.flush()
+        self.section = section
+
+    def _line(self) -> str:
+        elapsed = time.perf_counter() - self.started
+        left = f" · about {_clock(max(0.0, self.expected - elapsed))} left" if self.expected else ""
+        return f"{self.label} · {self.state} · {_clock(elapsed)}{left}"
+
+    def _draw(self) -> None:
+        self.stream.write("\r\033[K" + self._line()[:160])
+        self.stream.flush()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(1.0):
+            if self.state:
+                self._draw()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._ticker:
+            self._ticker.join()
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _engine():
+    """A papermill engine that reports each cell start to a `Progress` (registered once, as "o1lite")."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class ProgressEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, o1lite_progress=None, **kwargs):
+            if o1lite_progress is not None:
+                titles, start = section_titles(nb_man.nb.cells), nb_man.cell_start
+
+                def cell_start(cell, cell_index=None, **more):
+                    o1lite_progress.cell(cell_index, len(titles), titles[cell_index])
+                    return start(cell, cell_index, **more)
+
+                nb_man.cell_start = cell_start
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    if "o1lite" not in papermill_engines._engines:
+        papermill_engines.register("o1lite", ProgressEngine)
+    return "o1lite"
+
+
+def _ipc_kernels(folder: str):
+    """A kernel manager class whose kernels listen on IPC sockets in `folder`:
+    no TCP ports, so no "running over TCP without encryption" warning."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum, Unicode
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc")
+        ip = Unicode(str(Path(folder) / "kernel"))
+
+    return IPCKernelManager
+
+
+def run_chapter(number: str, profile: str, parameters: dict[str, Any], out_dir: Path,
+                progress: Progress | None = None) -> ChapterResult:
     import papermill
 
     notebook = chapters()[number]
     output = out_dir / notebook.name
     start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="o1lite-kernel-") as sockets:
+        try:
+            papermill.execute_notebook(
+                str(notebook), str(output), parameters={"PROFILE": profile, **parameters}, kernel_name="python3",
+                cwd=str(notebook.parent), progress_bar=False, engine_name=_engine(),
+                kernel_manager_class=_ipc_kernels(sockets), o1lite_progress=progress,
+            )
+            status, error = "ok", None
+        except Exception as failure:  # papermill's PapermillExecutionError and kernel failures
+            status, error = "failed", describe_failure(failure)
+    return ChapterResult(number, _relative(output), status, round(time.perf_counter() - start, 2), error,
+                         finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
+def _relative(path: Path) -> str:
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(output),
-            parameters={"PROFILE": profile, **parameters},
-            kernel_name="python3",
-            cwd=str(notebook.parent),
-            progress_bar=False,
-        )
-        return ChapterResult(number, str(output), "ok", round(time.perf_counter() - start, 2))
-    except Exception as error:  # papermill's PapermillExecutionError and kernel failures
-        return ChapterResult(number, str(output), "failed", round(time.perf_counter() - start, 2), describe_failure(error))
+        return str(path.resolve().relative_to(project_root().resolve()))
+    except ValueError:
+        return str(path)
 
 
+# ---------------------------------------------------------------- the whole run
 def reproduce(
-    profile: str = "tiny", only: str | None = None, seed: int = 0, parameters: dict[str, Any] | None = None
+    profile: str = "tiny", only: str | None = None, seed: int = 0, parameters: dict[str, Any] | None = None,
+    force: bool = False, stream: TextIO | None = None,
 ) -> Manifest:
-    """Run the selected chapters in order; write and return the manifest."""
+    """Run the selected chapters in order (skipping fresh ones unless `force`); write and return the manifest."""
+    stream = stream or sys.stdout
     name = get_profile(profile).name  # fails early, in one line, on an unknown profile
     parameters = {"SEED": seed, **(parameters or {})}
     selected = select(only)
     out_dir = runs_dir() / name / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = runs_dir() / name / "manifest.json"
+    previous = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    before = {c["chapter"]: c for c in previous.get("chapters", [])}
+    same_machine = previous.get("machine") == machine()
     manifest = Manifest(profile=profile, seed=seed, parameters=parameters)
+    prints = {number: entry.get("fingerprint", "") for number, entry in before.items()}
     start = time.perf_counter()
     for position, number in enumerate(selected, 1):
-        title = chapters()[number].stem
-        print(f"[{position}/{len(selected)}] {title} ...", flush=True)
-        result = run_chapter(number, profile, parameters, out_dir)
+        path = chapters()[number]
+        label = f"[{position}/{len(selected)}] {path.stem}"
+        as_run = parameters_as_run(path, {"PROFILE": profile, **parameters})
+        upstream = [prints.get(read, "") for read in notebook_reads(path)]
+        mark = fingerprint(path, profile, as_run, manifest.sources, upstream)
+        last = before.get(number)
+        fresh = (not force and last and last["status"] == "ok" and last.get("fingerprint") == mark
+                 and (figures_dir() / f"{number}_metrics.json").exists())
+        if fresh:
+            result = ChapterResult(**{**{k: last[k] for k in ChapterResult.__dataclass_fields__ if k in last}, "skipped": True})
+            stream.write(f"{label}: fresh, skipped (ran {last.get('finished_at', 'earlier')}; --force runs it again)\n")
+        else:
+            expected = last["seconds"] if last and last["status"] == "ok" and same_machine else None
+            progress = Progress(label, expected, stream)
+            try:
+                result = run_chapter(number, profile, parameters, out_dir, progress)
+            finally:
+                progress.close()
+            result.fingerprint, result.parameters = mark, as_run
+            status = "ok" if result.status == "ok" else f"FAILED at {result.error}"
+            stream.write(f"{label}: {status} ({result.seconds:.1f} s)\n")
+        stream.flush()
+        prints[number] = result.fingerprint if result.status == "ok" else ""
         manifest.chapters.append(result.__dict__)
-        status = "ok" if result.status == "ok" else f"FAILED at {result.error}"
-        print(f"[{position}/{len(selected)}] {title}: {status} ({result.seconds:.1f} s)", flush=True)
     manifest.total_seconds = round(time.perf_counter() - start, 2)
-    record = manifest.__dict__
-    write_json(runs_dir() / name / "manifest.json", record)
+    kept = [entry for number, entry in before.items() if number not in selected and number in chapters()]
+    record = {**manifest.__dict__, "chapters": sorted(kept + manifest.chapters, key=lambda c: c["chapter"])}
+    write_json(manifest_path, record)
     write_json(figures_dir() / "manifest.json", record)
-    failed = [c for c in manifest.chapters if c["status"] != "ok"]
-    print(f"done in {manifest.total_seconds:.0f} s: {len(selected) - len(failed)} ok, {len(failed)} failed", flush=True)
-    for chapter in failed:
-        print(f"  chapter {chapter['chapter']} failed at {chapter['error']}; executed copy: {chapter['notebook']}", file=sys.stderr)
+    summarize(manifest, stream)
     return manifest
+
+
+def headline(number: str) -> str:
+    """The chapter's headline numbers from its metrics file, with their CIs."""
+    path = figures_dir() / f"{number}_metrics.json"
+    if not path.exists():
+        return ""
+    recorded = json.loads(path.read_text())
+    shown = []
+    for key in HEADLINES.get(number, ()):
+        if key in recorded and recorded[key] is not None:
+            ci = recorded.get(f"{key}_ci95")
+            shown.append(f"{key} {recorded[key]:.3g}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""))
+    return "; ".join(shown)
+
+
+def summarize(manifest: Manifest, stream: TextIO) -> None:
+    ran = [c for c in manifest.chapters if not c["skipped"]]
+    failed = [c for c in manifest.chapters if c["status"] != "ok"]
+    stream.write(f"\ndone in {manifest.total_seconds:.0f} s: {len(ran) - len(failed)} ran, "
+                 f"{len(manifest.chapters) - len(ran)} fresh, {len(failed)} failed\n")
+    for c in manifest.chapters:
+        status = "fresh" if c["skipped"] else c["status"]
+        stream.write(f"  {c['chapter']}  {status:<7}{c['seconds']:8.1f} s  {headline(c['chapter']) if c['status'] == 'ok' else ''}\n")
+    stream.write(f"figures and metrics: {_relative(figures_dir())}/   executed notebooks: "
+                 f"{_relative(runs_dir() / get_profile(manifest.profile).name / 'notebooks')}/\n")
+    stream.write("next: git diff --stat figures/ to see what moved against the committed run\n")
+    stream.flush()
+    for chapter in failed:
+        print(f"  chapter {chapter['chapter']} failed at {chapter['error']}; executed copy: {chapter['notebook']}",
+              file=sys.stderr)

@@ -52,3 +52,70 @@ def test_only_selects_chapters_and_rejects_unknown(project):
     assert [c["chapter"] for c in manifest.chapters] == ["02"]
     with pytest.raises(SystemExit, match="no chapter 09"):
         runner.reproduce("tiny", only="00,09")
+
+
+def write_chapter(path, number, reads=(), body="x = 1"):
+    """A chapter with sections that records one metric, as a real one does."""
+    notebook = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell('PROFILE = "tiny"\nSEED = 0\nSMOKE = False')
+    parameters.metadata["tags"] = ["parameters"]
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell(f"# {number} · a chapter"), parameters,
+        nbformat.v4.new_markdown_cell("## 1. Work"), nbformat.v4.new_code_cell(body),
+        nbformat.v4.new_markdown_cell("## 2. Record"),
+        nbformat.v4.new_code_cell(f"from o1lite import record\nrecord.write_metrics('{number}', {{'rate': {{'value': 0.5, 'ci95': [0.4, 0.6], 'n': 9}}}}, PROFILE)"),
+    ]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["o1lite"] = {"reads": list(reads)}
+    nbformat.write(notebook, path)
+
+
+@pytest.fixture
+def chapters3(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "o1lite"\n')
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_chapter(notebooks / "00_base.ipynb", "00")
+    write_chapter(notebooks / "01_alone.ipynb", "01")
+    write_chapter(notebooks / "02_reader.ipynb", "02", reads=["00"])
+    monkeypatch.setenv("O1LITE_ROOT", str(tmp_path))
+    monkeypatch.setenv("O1LITE_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("O1LITE_FIGURES_DIR", str(tmp_path / "figures"))
+    return notebooks
+
+
+def statuses(manifest):
+    return {c["chapter"]: ("fresh" if c["skipped"] else c["status"]) for c in manifest.chapters}
+
+
+def test_fresh_chapters_are_skipped_and_a_change_reruns_its_readers(chapters3, capfd):
+    import io
+
+    first = runner.reproduce("tiny", stream=io.StringIO())
+    assert statuses(first) == {"00": "ok", "01": "ok", "02": "ok"}
+    out = io.StringIO()
+    second = runner.reproduce("tiny", stream=out)
+    assert statuses(second) == {"00": "fresh", "01": "fresh", "02": "fresh"}
+    assert out.getvalue().count("fresh, skipped") == 3 and "0 ran, 3 fresh, 0 failed" in out.getvalue()
+    write_chapter(chapters3 / "00_base.ipynb", "00", body="x = 2")  # a changed notebook
+    third = runner.reproduce("tiny", stream=io.StringIO())
+    assert statuses(third) == {"00": "ok", "01": "fresh", "02": "ok"}  # 02 reads 00's outputs
+    assert statuses(runner.reproduce("tiny", parameters={"SMOKE": True}, stream=io.StringIO()))["01"] == "ok"
+    assert statuses(runner.reproduce("tiny", only="01", force=True, stream=io.StringIO())) == {"01": "ok"}
+    saved = json.loads((chapters3.parent / "runs" / "tiny" / "manifest.json").read_text())
+    assert [c["chapter"] for c in saved["chapters"]] == ["00", "01", "02"]  # chapters this run did not select are kept
+    assert saved["machine"]["cores"] and len(saved["sources"]) == 16
+    assert saved["chapters"][1]["parameters"]["SMOKE"] is False  # every parameter, as run
+    assert "Kernel is running over TCP" not in capfd.readouterr().err
+
+
+def test_progress_without_a_terminal_is_one_line_per_section(chapters3):
+    import io
+
+    out = io.StringIO()
+    manifest = runner.reproduce("tiny", only="00", stream=out)
+    text = out.getvalue()
+    assert "\r" not in text
+    assert "[1/1] 00_base · cell 4/7 · 1. Work" in text and "2. Record" in text  # papermill injects one cell
+    assert "rate 0.5 [0.40, 0.60]" not in text  # only HEADLINES keys are shown; these chapters have none
+    assert manifest.chapters[0]["status"] == "ok" and "figures and metrics:" in text and "next:" in text
