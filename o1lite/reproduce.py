@@ -178,7 +178,7 @@ class Manifest:
     versions: dict[str, str] = field(default_factory=package_versions)
     commit: str = field(default_factory=git_commit)
     machine: dict[str, Any] = field(default_factory=machine)
-    sources: str = field(default_factory=package_hash)
+    sources: str = field(default_factory=lambda: package_hash())
     chapters: list[dict] = field(default_factory=list)
     total_seconds: float = 0.0
 

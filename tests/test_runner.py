@@ -88,7 +88,7 @@ def statuses(manifest):
     return {c["chapter"]: ("fresh" if c["skipped"] else c["status"]) for c in manifest.chapters}
 
 
-def test_fresh_chapters_are_skipped_and_a_change_reruns_its_readers(chapters3, capfd):
+def test_fresh_chapters_are_skipped_and_a_change_reruns_its_readers(chapters3, capfd, monkeypatch):
     import io
 
     first = runner.reproduce("tiny", stream=io.StringIO())
@@ -107,6 +107,20 @@ def test_fresh_chapters_are_skipped_and_a_change_reruns_its_readers(chapters3, c
     assert saved["machine"]["cores"] and len(saved["sources"]) == 16
     assert saved["chapters"][1]["parameters"]["SMOKE"] is False  # every parameter, as run
     assert "Kernel is running over TCP" not in capfd.readouterr().err
+    monkeypatch.setattr(runner, "package_hash", lambda: "a-changed-source")  # an edit anywhere in o1lite/
+    assert statuses(runner.reproduce("tiny", stream=io.StringIO())) == {"00": "ok", "01": "ok", "02": "ok"}
+
+
+def test_progress_on_a_terminal_rewrites_one_line(chapters3):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Terminal()
+    runner.reproduce("tiny", only="01", stream=out)
+    assert "\r\033[K[1/1] 01_alone · cell" in out.getvalue() and "ok (" in out.getvalue()
 
 
 def test_progress_without_a_terminal_is_one_line_per_section(chapters3):
