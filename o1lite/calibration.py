@@ -7,14 +7,16 @@ module measures the curve that shows where the jump is:
 
 - `PassAtSteps`, a `transformers.TrainerCallback`, evaluates greedy pass@1
   on held-out splits at chosen optimiser steps while the base pretrains
-  (the torch random state is saved and restored around each evaluation, so
-  the model trained is the one a plain build gives);
+  (the torch random state and the tokenizer's padding side are restored
+  after each evaluation, so the model trained is the one a plain build
+  gives: a test checks it);
 - `curve(cfg, at)` pretrains one base with it and returns the rows;
 - `python -m o1lite calibrate` runs a grid of (seed, kernel path) in child
   processes, two at a time with one thread each (a kernel path must be
   chosen before torch is imported: `ATEN_CPU_CAPABILITY`), and appends each
   finished curve to a JSON file at once, so a killed run resumes where it
-  stopped. Chapter 00 draws that file.
+  stopped. The file is the evidence for the base's step count (chapter 00's
+  calibration figure is to be drawn from it).
 
 It is a calibration tool, run once per change of the base's recipe; `make
 reproduce` does not run it. Introduced in chapter 00.
@@ -35,7 +37,7 @@ from typing import Sequence
 from transformers import TrainerCallback
 
 from .profiles import TinyConfig
-from .record import write_json
+from .record import machine, write_json
 
 SPLITS = ("test", "hard")
 
@@ -51,15 +53,16 @@ class PassAtSteps(TrainerCallback):
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if state.global_step in self.at:
-            self.rows.append({"step": state.global_step, **self.evaluate(model)})
+            self.rows.append({"step": state.global_step, **self.measure(model)})
         return control
 
-    def evaluate(self, model) -> dict:
+    def measure(self, model) -> dict:
         import torch
 
         from .evaluate import evaluate_model
 
-        saved = torch.random.get_rng_state()
+        # Sampling pads on the left and seeds torch; the training batches that follow must see neither.
+        saved, side = torch.random.get_rng_state(), self.tokenizer.padding_side
         model.eval()
         try:
             with torch.no_grad():
@@ -68,6 +71,7 @@ class PassAtSteps(TrainerCallback):
         finally:
             model.train()
             torch.random.set_rng_state(saved)
+            self.tokenizer.padding_side = side
 
 
 def curve(cfg: TinyConfig, at: Sequence[int], n_eval: int = 200) -> dict:
@@ -121,7 +125,7 @@ def calibrate(out: Path, seeds: Sequence[int], kernels: Sequence[str], cfg: Tiny
                 raise SystemExit(f"seed {seed}, kernel {kernel} failed (exit {process.returncode})")
             result = json.loads(output.strip().splitlines()[-1])
             record["runs"][run_key(seed, kernel, threads)] = {"seed": seed, "kernel": kernel, "threads": threads,
-                                                              "cpu": cpu_model(), **result}
+                                                              "cpu": machine()["cpu"], **result}
             write_json(out, record)
             final = result["rows"][-1]
             print(f"done seed {seed}, kernel {kernel}: step {final['step']} test {final['test']:.3f} "
@@ -129,23 +133,15 @@ def calibrate(out: Path, seeds: Sequence[int], kernels: Sequence[str], cfg: Tiny
     return record
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine()
-
-
 def main(argv: Sequence[str]) -> None:
     """Child process: one curve, printed as one JSON line."""
     config, every, n_eval, threads = json.loads(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
+    import datasets
     import torch
+    import transformers
 
+    datasets.disable_progress_bars()
+    transformers.logging.set_verbosity_error()
     torch.set_num_threads(threads)
     cfg = TinyConfig(**config)
     at = list(range(every, cfg.steps + 1, every))

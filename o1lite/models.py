@@ -1,4 +1,4 @@
-"""Models: build and pretrain the tiny base, load any profile, attach LoRA.
+"""Models: build and pretrain the tiny base, load any profile, LoRA configs, merge adapters.
 
 The tiny base is built in three steps, each done with the library that does it
 well:

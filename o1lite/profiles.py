@@ -19,7 +19,6 @@ import os
 import re
 import socket
 import threading
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
@@ -73,8 +72,12 @@ class Profile:
     lora_rank: int = 16
     max_new_tokens: int = 512
     chat: bool = False  # instruct models take chat-formatted few-shot prompts
-    tiny: TinyConfig | None = None  # the tiny base's build (tiny profiles only)
+    tiny: TinyConfig | None = None  # the tiny base's build (tiny profiles only; TinyConfig() when not given)
     smoke: bool = False  # micro sizes for the test suite: the numbers mean nothing
+
+    def __post_init__(self):
+        if self.model_id is None and self.tiny is None:
+            object.__setattr__(self, "tiny", TinyConfig())
 
     @property
     def is_tiny(self) -> bool:

@@ -86,3 +86,19 @@ def stable_hash(value: Any, length: int = 12) -> str:
         value = asdict(value)
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def machine() -> dict[str, Any]:
+    """CPU model, core count and memory: what decides the float paths and the timings of a run."""
+    import platform
+
+    cpu, memory = platform.processor() or platform.machine(), None
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+        kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))
+        memory = round(kib / 2**20, 1)
+    except (OSError, StopIteration, ValueError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory, "system": f"{platform.machine()} {platform.system()}"}

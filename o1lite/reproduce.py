@@ -33,9 +33,7 @@ run and their results are kept.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -49,7 +47,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .profiles import figures_dir, get_profile, project_root, runs_dir
-from .record import stable_hash, write_json
+from .record import machine, stable_hash, write_json
 
 PACKAGES = ("torch", "transformers", "tokenizers", "trl", "peft", "datasets", "accelerate", "papermill", "numpy")
 
@@ -107,26 +105,9 @@ def git_commit() -> str:
         return "unknown"
 
 
-def machine() -> dict[str, Any]:
-    """CPU model, core count and memory: what decides the float paths and the timings."""
-    cpu = platform.processor() or platform.machine()
-    memory = None
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-        kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal"))
-        memory = round(kib / 2**20, 1)
-    except (OSError, StopIteration, ValueError):
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory, "system": f"{platform.machine()} {platform.system()}"}
-
-
 def file_hash(paths: list[Path], root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    """One hash of the files' names (relative to `root`) and contents."""
+    return stable_hash({str(path.relative_to(root)): path.read_text() for path in sorted(paths)}, 16)
 
 
 def package_hash() -> str:
@@ -152,9 +133,19 @@ def parameters_as_run(path: Path, given: dict[str, Any]) -> dict[str, Any]:
     return {**values, **given}
 
 
-def fingerprint(path: Path, profile: str, parameters: dict[str, Any], sources: str, upstream: list[str]) -> str:
+def fingerprint(path: Path, profile: str, parameters: dict[str, Any], sources: str, upstream: list[str],
+                versions: dict[str, str] | None = None) -> str:
+    """What a chapter's results depend on: its notebook, the package sources, its parameters as run,
+    the profile, the package versions, and the fingerprints of the chapters it reads."""
     return stable_hash({"notebook": file_hash([path], path.parent), "sources": sources, "profile": profile,
-                        "parameters": {k: repr(v) for k, v in parameters.items()}, "upstream": upstream}, 16)
+                        "parameters": {k: repr(v) for k, v in parameters.items()}, "upstream": upstream,
+                        "versions": versions or {}}, 16)
+
+
+def recorded_profile(number: str) -> str | None:
+    """The profile that wrote figures/NN_metrics.json (None when there is none)."""
+    path = figures_dir() / f"{number}_metrics.json"
+    return json.loads(path.read_text()).get("profile") if path.exists() else None
 
 
 @dataclass
@@ -342,15 +333,16 @@ def reproduce(
         label = f"[{position}/{len(selected)}] {path.stem}"
         as_run = parameters_as_run(path, {"PROFILE": profile, **parameters})
         upstream = [prints.get(read, "") for read in notebook_reads(path)]
-        mark = fingerprint(path, profile, as_run, manifest.sources, upstream)
+        mark = fingerprint(path, profile, as_run, manifest.sources, upstream, manifest.versions)
         last = before.get(number)
         fresh = (not force and last and last["status"] == "ok" and last.get("fingerprint") == mark
-                 and (figures_dir() / f"{number}_metrics.json").exists())
+                 and recorded_profile(number) == name)  # figures/ is shared: another profile may have written it
         if fresh:
             result = ChapterResult(**{**{k: last[k] for k in ChapterResult.__dataclass_fields__ if k in last}, "skipped": True})
             stream.write(f"{label}: fresh, skipped (ran {last.get('finished_at', 'earlier')}; --force runs it again)\n")
         else:
-            expected = last["seconds"] if last and last["status"] == "ok" and same_machine else None
+            comparable = last and last["status"] == "ok" and same_machine and last.get("parameters") == as_run
+            expected = last["seconds"] if comparable else None
             progress = Progress(label, expected, stream)
             try:
                 result = run_chapter(number, profile, parameters, out_dir, progress)
@@ -367,7 +359,7 @@ def reproduce(
     record = {**manifest.__dict__, "chapters": sorted(kept + manifest.chapters, key=lambda c: c["chapter"])}
     write_json(manifest_path, record)
     write_json(figures_dir() / "manifest.json", record)
-    summarize(manifest, stream)
+    print_summary(manifest, stream)
     return manifest
 
 
@@ -385,7 +377,7 @@ def headline(number: str) -> str:
     return "; ".join(shown)
 
 
-def summarize(manifest: Manifest, stream: TextIO) -> None:
+def print_summary(manifest: Manifest, stream: TextIO) -> None:
     ran = [c for c in manifest.chapters if not c["skipped"]]
     failed = [c for c in manifest.chapters if c["status"] != "ok"]
     stream.write(f"\ndone in {manifest.total_seconds:.0f} s: {len(ran) - len(failed)} ran, "

@@ -82,6 +82,8 @@ ONE_DEFINITION = {
     "exact equality": r"def exact_equal\b",
     "unbiased pass@k": r"def pass_at_k\b",
     "ASPR": r"def (aspr|sampling_pass_rate)\b|passed_reference\) for n in terminals\) /",
+    "a program from a model's code": r"\+ function_body\(",
+    "a hardware description": r"/proc/cpuinfo",
     "a literal value": r"def _?is_literal\b",
     "load an adapter and merge it": r"merge_and_unload\(",
     "a config hash": r"hexdigest\(\)",
@@ -94,8 +96,7 @@ def test_each_rule_has_one_definition(rule):
     pattern = re.compile(ONE_DEFINITION[rule])
     found = [f"{path.relative_to(PACKAGE)}:{n}" for path in modules()
              for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
-    expected = 2 if rule == "ASPR" else 1  # sampling_pass_rate per problem, aspr its mean over problems
-    assert len(found) == expected, found
+    assert len(found) == 1, found
 
 
 def test_names_with_one_meaning():

@@ -1,4 +1,5 @@
-from o1lite.evaluate import program_for, run_programs
+from o1lite.evaluate import run_programs
+from o1lite.programs import body_program
 from o1lite.problems import Problem, TestCase
 from o1lite.sandbox import Sandbox
 
@@ -19,4 +20,4 @@ def test_run_programs_keeps_order_and_uses_check_mode_without_literals():
 
 def test_program_for_keeps_only_the_body():
     problem = make("a", [TestCase((1,), 2)])
-    assert program_for(problem, "    return x + 1\ndef other():\n    pass") == "def f(x):\n    return x + 1\n"
+    assert body_program(problem.prompt, "    return x + 1\ndef other():\n    pass") == "def f(x):\n    return x + 1\n"

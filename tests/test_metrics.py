@@ -3,7 +3,7 @@ from itertools import combinations
 
 import pytest
 
-from o1lite.metrics import aspr, bootstrap_ci, estimate, pass_at_k
+from o1lite.metrics import bootstrap_ci, estimate, pass_at_k, sampling_pass_rate
 
 
 def brute_pass_at_k(n, c, k):
@@ -41,4 +41,6 @@ def test_estimate_has_value_ci_and_n():
 
 
 def test_aspr_averages_per_problem_rates():
-    assert aspr([[True, False], [True, True, True, False], []]) == pytest.approx((0.5 + 0.75 + 0.0) / 3)
+    rates = [sampling_pass_rate(p) for p in ([True, False], [True, True, True, False], [])]
+    assert rates == [0.5, 0.75, 0.0]
+    assert estimate(rates)["value"] == pytest.approx((0.5 + 0.75 + 0.0) / 3)

@@ -44,6 +44,7 @@ def smoke_run(tmp_path_factory):
 
     figures = tmp_path_factory.mktemp("smoke_figures")
     os.environ["O1LITE_FIGURES_DIR"] = str(figures)
+    os.environ["O1LITE_RUNS_DIR"] = str(tmp_path_factory.getbasetemp() / "runs")  # never the repository's runs/
     manifest = runner.reproduce("tiny", parameters={"SMOKE": True})
     return manifest, figures
 

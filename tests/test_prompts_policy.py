@@ -4,7 +4,7 @@ truncated and malformed generations."""
 import pytest
 
 from o1lite.stages import prompts
-from o1lite.stages.policies import solution_program
+from o1lite.programs import solution_program
 from o1lite.problems import load_problems
 from o1lite.stages.prompts import (
     ACTION_CODE,
@@ -34,7 +34,7 @@ def test_pseudocode_steps_follow_the_three_actions(problems):
         assert parsed.errors == []
         assert [s.action for s in parsed.steps] == [ACTION_OUTLINE] + [ACTION_REFINE] * len(problem.meta["ops"]) + [ACTION_CODE]
         assert prompts.outline_matches(parsed.outline, problem.pseudocode[0])
-        assert solution_program(problem, parsed.code) == problem.reference
+        assert solution_program(problem.prompt, problem.entry_point, parsed.code) == problem.reference
 
 
 def test_vanilla_completion_is_the_reference_body(problems):
@@ -43,7 +43,7 @@ def test_vanilla_completion_is_the_reference_body(problems):
     assert problem.prompt + completion == problem.reference
     parsed = parse_solution(completion, "vanilla")
     assert parsed.complete and parsed.errors == []
-    assert solution_program(problem, parsed.code) == problem.reference
+    assert solution_program(problem.prompt, problem.entry_point, parsed.code) == problem.reference
 
 
 def test_unknown_format_is_rejected_but_never_by_the_parser(problems):

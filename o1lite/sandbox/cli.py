@@ -32,6 +32,7 @@ import tempfile
 from collections import defaultdict
 
 from ..metrics import pass_at_k
+from ..record import write_atomic
 
 EXIT_USAGE = 2
 
@@ -73,20 +74,8 @@ def read_samples(path: str) -> list[dict]:
 
 
 def write_results(path: str, records: list[dict]) -> None:
-    """Write all lines to a temporary file, then rename: never a partial file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".o1lite-eval-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write all lines at once, atomically (`o1lite.record.write_atomic`): never a partial file."""
+    write_atomic(path, "".join(json.dumps(record) + "\n" for record in records))
 
 
 def load_suite(suite: str, split: str, problem_file: str | None = None) -> dict:

@@ -26,11 +26,11 @@ What it returns, per completion:
   training run sees a failure, and the count says it was not the program's.
 
 `to_program(prompt, completion, **row)` turns one completion into the
-program to run; the default takes a completion that defines the entry point
-as the whole program and otherwise appends it to the prompt as a function
-body (the tiny model's format). A policy passes its own parser
-(`o1lite.stages.policies.LanguagePolicy.reward_function`).
-Introduced for chapter 06; the RL and selection stages use it.
+program to run; the default (`o1lite.programs.solution_program`) takes a
+completion that defines the entry point as the whole program and otherwise
+appends the body it wrote to the prompt (the tiny model's format). A policy
+passes its own parser (`o1lite.stages.policies.LanguagePolicy.reward_function`).
+Built for the RL and test-time selection chapters (06, 07).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import json
 from typing import Any, Callable, Sequence
 
 from ..problems.base import TestCase
+from ..programs import solution_program
 
 
 def encode_tests(tests: Sequence[TestCase]) -> str:
@@ -58,10 +59,8 @@ def completion_text(completion: Any) -> str:
 
 
 def default_program(prompt: str, completion: str, entry_point: str, **_: Any) -> str | None:
-    """The completion itself when it defines `entry_point`, else prompt + completion; None when empty."""
-    if not completion.strip():
-        return None
-    return completion if f"def {entry_point}(" in completion else prompt + completion
+    """`o1lite.programs.solution_program` of the raw completion; None when it is empty."""
+    return solution_program(prompt, entry_point, completion) if completion.strip() else None
 
 
 class ExecutionReward:
@@ -91,6 +90,8 @@ class ExecutionReward:
                 continue
             if getattr(result, "error", None) == "WorkerLost":
                 self.stats["worker_lost"] += 1
+                rewards.append(0.0)
+                continue
             rewards.append(float(result.passed) if self.all_or_nothing else float(result.pass_fraction))
         self.stats["calls"] += 1
         self.stats["completions"] += len(completions)

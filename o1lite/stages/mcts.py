@@ -70,6 +70,7 @@ from ..problems import Problem, TestCase
 from ..record import stable_hash, write_atomic
 
 SELECTION_RULES = ("uct", "puct")
+RECORD_FORMAT = 2  # bump when a record's fields change: a run folder of another format is not reused
 
 
 def derive_seed(*parts: Any) -> int:
@@ -430,6 +431,7 @@ def synthesize(
     sources = {p.task_id: "tcg" if reward_tests and reward_tests.get(p.task_id) else "reference" for p in problems}
     tests_of = {p.task_id: list(reward_tests[p.task_id]) if sources[p.task_id] == "tcg" else list(p.tests) for p in problems}
     config = {
+        "format": RECORD_FORMAT,
         "simulations": simulations, "k": k, "c": c, "rule": rule, "max_depth": max_depth, "seed": seed,
         "batch_problems": batch_problems, "policy": policy_id,
         "problems": stable_hash("\n".join(p.task_id for p in problems), 16),

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from .. import programs
 from ..problems import Problem, load_problems
 from ..profiles import Profile, get_profile, run_dir
 from ..record import stable_hash
@@ -138,22 +139,9 @@ def load_policy(profile: str | Profile, adapter_dir: str | Path | None):
     return models.load_adapter(profile, adapter_dir)
 
 
-def solution_program(problem: Problem, code: str | None) -> str | None:
-    """The program to run for a parsed solution's code: the code itself when
-    it defines the entry point (a chat model's whole function), else the
-    problem prompt plus the code as a function body. None when there is no code."""
-    return program_from(problem.prompt, problem.entry_point, code)
-
-
-def program_from(problem_prompt: str, entry_point: str, code: str | None) -> str | None:
-    """`solution_program` from the problem's prompt and entry point alone (what a dataset row holds)."""
-    if code is None:
-        return None
-    from ..generation import function_body  # a string rule, in the module that owns the stop rules
-
-    if f"def {entry_point}(" in code:
-        return code
-    return problem_prompt + function_body(code)
+def _program(problem: Problem, code: str | None) -> str | None:
+    """The program to run for a parsed solution's code (`o1lite.programs.solution_program`)."""
+    return programs.solution_program(problem.prompt, problem.entry_point, code)
 
 
 # ---------------------------------------------------------------- the policy object
@@ -202,7 +190,7 @@ class LanguagePolicy:
         return parse_solution(completion, self.fmt).code
 
     def program(self, problem: Problem, completion: str) -> str | None:
-        return solution_program(problem, self.code(completion))
+        return _program(problem, self.code(completion))
 
     # ------------------------------------------------ the search's protocol
     def prefix(self, state: State) -> str:
@@ -232,11 +220,11 @@ class LanguagePolicy:
         if self.fmt == "vanilla":
             if not text.strip():
                 return dead
-            return SearchStep(text, generated.logprob, True, solution_program(problem, extract_code(text)), generated.n_tokens)
+            return SearchStep(text, generated.logprob, True, _program(problem, extract_code(text)), generated.n_tokens)
         pieces = split_steps(text)
         action, body = step_action(pieces[0] if pieces else "")
         if action == ACTION_CODE and body.strip():
-            return SearchStep(text, generated.logprob, True, solution_program(problem, extract_code(body)), generated.n_tokens)
+            return SearchStep(text, generated.logprob, True, _program(problem, extract_code(body)), generated.n_tokens)
         if generated.finished != "delimiter" or not body.strip():
             return dead
         return SearchStep(text, generated.logprob, False, None, generated.n_tokens)
@@ -244,18 +232,29 @@ class LanguagePolicy:
     # ------------------------------------------------ RL: TRL's data and reward
     def prompt_dataset(self, problems: Sequence[Problem], tests: dict[str, Sequence] | None = None):
         """A `datasets.Dataset` for `GRPOTrainer`: `prompt` (this policy's), and
-        the columns `reward_function` reads: `tests` (JSON, `encode_tests`; the
-        problem's reference tests unless `tests` maps its task id to others,
-        such as a TCG's), `entry_point`, `problem_prompt`, `task_id`."""
+        the columns `reward_function` reads: `tests` (JSON, `encode_tests`),
+        `entry_point`, `problem_prompt`, `task_id`, and `reward_source`.
+
+        The tests are the ones `tests` maps the task id to (a TCG's, say), or
+        the problem's reference tests where it maps none or an empty list
+        (`reward_source` says which for every row). A problem without literal
+        tests (a HumanEval check function) cannot be rewarded this way.
+        """
         from datasets import Dataset
 
-        chosen = [list(tests[p.task_id]) if tests and p.task_id in tests else list(p.tests) for p in problems]
+        unusable = [p.task_id for p in problems if not p.literal_tests and not (tests and tests.get(p.task_id))]
+        if unusable:
+            raise ValueError(f"{len(unusable)} problems have no literal tests to reward with ({', '.join(unusable[:3])}, ...): "
+                             "leave them out, or pass generated tests for them in `tests`")
+        own = [bool(tests and tests.get(p.task_id)) for p in problems]
+        chosen = [list(tests[p.task_id]) if mine else list(p.tests) for p, mine in zip(problems, own)]
         return Dataset.from_dict({
             "prompt": [self.prompt(p) for p in problems],
             "tests": [encode_tests(cases) for cases in chosen],
             "entry_point": [p.entry_point for p in problems],
             "problem_prompt": [p.prompt for p in problems],
             "task_id": [p.task_id for p in problems],
+            "reward_source": ["given" if mine else "reference" for mine in own],
         })
 
     def reward_function(self, sandbox, all_or_nothing: bool = False) -> ExecutionReward:
@@ -263,7 +262,7 @@ class LanguagePolicy:
 
         Unparsable completions (no code step) get 0.0 without running."""
         def to_program(prompt: str, completion: str, entry_point: str, problem_prompt: str, **_) -> str | None:
-            return program_from(problem_prompt, entry_point, self.code(completion))
+            return programs.solution_program(problem_prompt, entry_point, self.code(completion))
 
         return ExecutionReward(sandbox, to_program, all_or_nothing, name=f"execution_reward_{self.fmt}")
 
@@ -295,10 +294,10 @@ def evaluate_policy(
     policy = LanguagePolicy(model, tokenizer, fmt, temperature, max_new_tokens, chat)
     completions = policy.sample(problems, n=n, seed=seed, batch_size=batch_size)
     parsed = [[parse_solution(c, fmt) for c in cs] for cs in completions]
-    programs = [[solution_program(p, s.code) for s in ss] for p, ss in zip(problems, parsed)]
-    runnable = [[program for program in candidates if program is not None] for candidates in programs]
+    per_problem = [[_program(p, s.code) for s in ss] for p, ss in zip(problems, parsed)]
+    runnable = [[program for program in candidates if program is not None] for candidates in per_problem]
     passed = []
-    for candidates, judged in zip(programs, run_programs(sandbox, problems, runnable)):
+    for candidates, judged in zip(per_problem, run_programs(sandbox, problems, runnable)):
         verdict = iter(judged)  # verdicts of the runnable candidates, in order
         passed.append([next(verdict) if program is not None else False for program in candidates])
     outline_right = [

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..metrics import estimate
-from ..mutation import distinguishable, mutants, mutants_caught
+from .. import mutation
 from ..problems import Problem, TestCase, load_problems, synthetic
 from ..problems.asserts import is_literal
 from ..profiles import get_profile, run_dir
@@ -402,7 +402,8 @@ class TCGEvaluation:
 
 def problem_mutants(sandbox, problems: Sequence[Problem], per_problem: int = 8) -> list[list]:
     """For each problem, up to `per_problem` mutants its official tests tell apart from the reference."""
-    return [distinguishable(sandbox, p.reference, p.entry_point, mutants(p.reference, limit=per_problem),
+    return [mutation.distinguishable(sandbox, p.reference, p.entry_point,
+                                     mutation.mutants(p.reference, limit=per_problem),
                             [tuple(c.args) for c in p.tests]) for p in problems]
 
 
@@ -423,7 +424,7 @@ def evaluate_tcg(model, tokenizer, problems: Sequence[Problem], sandbox, n_cases
     correct = check_cases(sandbox, problems, parsed)
     evaluation = TCGEvaluation(problems, texts, parsed, correct, n_cases)
     if mutants is not None:
-        evaluation.caught = [mutants_caught(sandbox, p.entry_point, m, evaluation.correct_cases(i))
+        evaluation.caught = [mutation.mutants_caught(sandbox, p.entry_point, m, evaluation.correct_cases(i))
                              for i, (p, m) in enumerate(zip(problems, mutants))]
     return evaluation
 
