@@ -22,3 +22,12 @@ def micro_base(tmp_path_factory):
 
     os.environ["O1LITE_RUNS_DIR"] = str(tmp_path_factory.getbasetemp() / "runs")
     return models.ensure_tiny_base(MICRO, progress=False)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """Two sandbox workers shared by a test module (one per core)."""
+    from o1lite.sandbox import Sandbox
+
+    with Sandbox(workers=2) as box:
+        yield box

@@ -13,15 +13,9 @@ import pytest
 from o1lite import models
 from o1lite.problems import load_problems
 from o1lite.profiles import get_profile
-from o1lite.sandbox import ExecutionReward, Sandbox, decode_tests, encode_tests
+from o1lite.sandbox import ExecutionReward, decode_tests, encode_tests
 from o1lite.stages import mcts
 from o1lite.stages.policies import LanguagePolicy
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(workers=2) as box:
-        yield box
 
 
 @pytest.fixture(scope="module")

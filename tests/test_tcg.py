@@ -16,14 +16,7 @@ from o1lite.stages.prompts import (
     tcg_prompt,
     without_docstrings,
 )
-from o1lite.sandbox import Sandbox
 from o1lite.profiles import get_profile
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(workers=2) as sb:
-        yield sb
 
 
 @pytest.fixture(scope="module")
