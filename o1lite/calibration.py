@@ -48,30 +48,31 @@ class PassAtSteps(TrainerCallback):
 
     def __init__(self, problems: dict, at: Sequence[int], sandbox, max_new_tokens: int = 96):
         self.problems, self.at, self.sandbox, self.max_new_tokens = problems, set(at), sandbox, max_new_tokens
-        self.tokenizer = None  # set by `o1lite.models.build_tiny_base`
         self.rows: list[dict] = []
 
-    def on_step_end(self, args, state, control, model=None, **kwargs):
+    def on_step_end(self, args, state, control, model=None, train_dataloader=None, **kwargs):
         if state.global_step in self.at:
-            self.rows.append({"step": state.global_step, **self.measure(model)})
+            # the tokenizer the training batches are padded with (the data collator's)
+            tokenizer = train_dataloader.collate_fn.tokenizer
+            self.rows.append({"step": state.global_step, **self.measure(model, tokenizer)})
         return control
 
-    def measure(self, model) -> dict:
+    def measure(self, model, tokenizer) -> dict:
         import torch
 
         from .evaluate import evaluate_model
 
         # Sampling pads on the left and seeds torch; the training batches that follow must see neither.
-        saved, side = torch.random.get_rng_state(), self.tokenizer.padding_side
+        saved, side = torch.random.get_rng_state(), tokenizer.padding_side
         model.eval()
         try:
             with torch.no_grad():
-                return {split: evaluate_model(model, self.tokenizer, problems, self.sandbox, max_new_tokens=self.max_new_tokens)
+                return {split: evaluate_model(model, tokenizer, problems, self.sandbox, max_new_tokens=self.max_new_tokens)
                         .pass_at(1)["value"] for split, problems in self.problems.items()}
         finally:
             model.train()
             torch.random.set_rng_state(saved)
-            self.tokenizer.padding_side = side
+            tokenizer.padding_side = side
 
 
 def curve(cfg: TinyConfig, at: Sequence[int], n_eval: int = 200) -> dict:

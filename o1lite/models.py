@@ -142,9 +142,6 @@ def build_tiny_base(cfg: TinyConfig = TinyConfig(), out_dir: str | Path | None =
         data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
         callbacks=list(callbacks),
     )
-    for callback in callbacks:
-        if hasattr(callback, "tokenizer"):
-            callback.tokenizer = tokenizer
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start

@@ -90,7 +90,7 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    "tiny": Profile("tiny", None, "synthetic", lora_rank=16, max_new_tokens=96, tiny=TinyConfig()),
+    "tiny": Profile("tiny", None, "synthetic", lora_rank=16, max_new_tokens=96),
     "qwen2.5-0.5b-instruct": Profile("qwen2.5-0.5b-instruct", "Qwen/Qwen2.5-0.5B-Instruct", "mbpp", chat=True),
     "qwen2.5-1.5b-instruct": Profile("qwen2.5-1.5b-instruct", "Qwen/Qwen2.5-1.5B-Instruct", "mbpp", chat=True),
     "qwen2.5-coder-1.5b-instruct": Profile(

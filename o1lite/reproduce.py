@@ -318,18 +318,18 @@ def reproduce(
     stream = stream or sys.stdout
     name = get_profile(profile).name  # fails early, in one line, on an unknown profile
     parameters = {"SEED": seed, **(parameters or {})}
-    selected = select(only)
+    selected, available = select(only), chapters()
     out_dir = runs_dir() / name / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = runs_dir() / name / "manifest.json"
     previous = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     before = {c["chapter"]: c for c in previous.get("chapters", [])}
-    same_machine = previous.get("machine") == machine()
     manifest = Manifest(profile=profile, seed=seed, parameters=parameters)
+    same_machine = previous.get("machine") == manifest.machine
     prints = {number: entry.get("fingerprint", "") for number, entry in before.items()}
     start = time.perf_counter()
     for position, number in enumerate(selected, 1):
-        path = chapters()[number]
+        path = available[number]
         label = f"[{position}/{len(selected)}] {path.stem}"
         as_run = parameters_as_run(path, {"PROFILE": profile, **parameters})
         upstream = [prints.get(read, "") for read in notebook_reads(path)]
@@ -355,7 +355,7 @@ def reproduce(
         prints[number] = result.fingerprint if result.status == "ok" else ""
         manifest.chapters.append(result.__dict__)
     manifest.total_seconds = round(time.perf_counter() - start, 2)
-    kept = [entry for number, entry in before.items() if number not in selected and number in chapters()]
+    kept = [entry for number, entry in before.items() if number not in selected and number in available]
     record = {**manifest.__dict__, "chapters": sorted(kept + manifest.chapters, key=lambda c: c["chapter"])}
     write_json(manifest_path, record)
     write_json(figures_dir() / "manifest.json", record)

@@ -8,12 +8,16 @@ import pytest
 from o1lite import reproduce as runner
 
 
-def write_notebook(path, cells):
+def write_notebook(path, cells, parameters='PROFILE = "tiny"\nSEED = 0', title=None, reads=None):
+    """A notebook: an optional title, the parameters cell, then `cells` (text is a code cell)."""
     notebook = nbformat.v4.new_notebook()
-    parameters = nbformat.v4.new_code_cell('PROFILE = "tiny"\nSEED = 0')
-    parameters.metadata["tags"] = ["parameters"]
-    notebook.cells = [parameters] + [nbformat.v4.new_code_cell(source) for source in cells]
+    tagged = nbformat.v4.new_code_cell(parameters)
+    tagged.metadata["tags"] = ["parameters"]
+    body = [nbformat.v4.new_code_cell(cell) if isinstance(cell, str) else cell for cell in cells]
+    notebook.cells = ([nbformat.v4.new_markdown_cell(title)] if title else []) + [tagged] + body
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    if reads is not None:
+        notebook.metadata["o1lite"] = {"reads": list(reads)}
     nbformat.write(notebook, path)
 
 
@@ -56,18 +60,9 @@ def test_only_selects_chapters_and_rejects_unknown(project):
 
 def write_chapter(path, number, reads=(), body="x = 1"):
     """A chapter with sections that records one metric, as a real one does."""
-    notebook = nbformat.v4.new_notebook()
-    parameters = nbformat.v4.new_code_cell('PROFILE = "tiny"\nSEED = 0\nSMOKE = False')
-    parameters.metadata["tags"] = ["parameters"]
-    notebook.cells = [
-        nbformat.v4.new_markdown_cell(f"# {number} · a chapter"), parameters,
-        nbformat.v4.new_markdown_cell("## 1. Work"), nbformat.v4.new_code_cell(body),
-        nbformat.v4.new_markdown_cell("## 2. Record"),
-        nbformat.v4.new_code_cell(f"from o1lite import record\nrecord.write_metrics('{number}', {{'rate': {{'value': 0.5, 'ci95': [0.4, 0.6], 'n': 9}}}}, PROFILE)"),
-    ]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook.metadata["o1lite"] = {"reads": list(reads)}
-    nbformat.write(notebook, path)
+    record = f"from o1lite import record\nrecord.write_metrics('{number}', {{'rate': {{'value': 0.5, 'ci95': [0.4, 0.6], 'n': 9}}}}, PROFILE)"
+    write_notebook(path, [nbformat.v4.new_markdown_cell("## 1. Work"), body, nbformat.v4.new_markdown_cell("## 2. Record"), record],
+                   parameters='PROFILE = "tiny"\nSEED = 0\nSMOKE = False', title=f"# {number} · a chapter", reads=reads)
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ What this module does, and the choices the paper leaves open:
   `k` sampled `SearchStep`s per state; `o1lite.stages.policies.LanguagePolicy`
   is a causal LM that implements it, and `ScriptedPolicy` a fake that stands
   in for it in the unit tests and the chapter's toy tree). A node is
-  *terminal* once its step holds code, or when it is a *dead end* (the policy stopped without
-  code, ran out of tokens, or the tree reached `max_depth`; reward 0).
+  *terminal* once its step holds code, or when it is a *dead end* (the
+  policy stopped without code, ran out of tokens, or the tree reached
+  `max_depth`; reward 0).
 - **Selection** descends from the root while a node is fully expanded (has
   `k` children), taking the child with the best score: UCT
   `W/N + c*sqrt(ln N_parent / N)` (the paper's, c = 2; an unvisited child
