@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("-p", "--param", action="append", default=[], type=parse_parameter, help="extra notebook parameter NAME=VALUE")
     run.add_argument("--force", action="store_true", help="run every selected chapter, fresh or not")
+    chk = commands.add_parser("check", help="compare the figures a re-run wrote with the committed ones")
+    chk.add_argument("--against", default="HEAD", help="a git revision (default HEAD) or a folder of NN_metrics.json files")
+    chk.add_argument("--verbose", action="store_true", help="also list volatile keys, counts and settings")
     cal = commands.add_parser("calibrate", help="pass@1 of the tiny base by pretraining step, over seeds and CPU kernel paths")
     cal.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     cal.add_argument("--kernels", nargs="+", default=["native", "default"],
@@ -36,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--n-eval", type=int, default=200, help="problems per held-out split")
     cal.add_argument("--out", default=None, help="JSON file the curves are appended to (default figures/00_calibration.json)")
     args = parser.parse_args(argv)
+
+    if args.command == "check":
+        from .check import check
+
+        return check(args.against, verbose=args.verbose)
 
     if args.command == "calibrate":
         from dataclasses import replace

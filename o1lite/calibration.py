@@ -90,6 +90,14 @@ def curve(cfg: TinyConfig, at: Sequence[int], n_eval: int = 200) -> dict:
     return {"rows": callback.rows, "seconds": round(seconds, 1)}
 
 
+def spread_at(record: dict, step: int, split: str = "test") -> dict:
+    """Pass@1 on `split` at `step` across the file's runs: {"min", "max", "spread", "runs"}."""
+    values = [row[split] for run in record["runs"].values() for row in run["rows"] if row["step"] == step]
+    if not values:
+        raise ValueError(f"no run of this calibration file was evaluated at step {step}")
+    return {"min": min(values), "max": max(values), "spread": round(max(values) - min(values), 6), "runs": len(values)}
+
+
 def run_key(seed: int, kernel: str, threads: int) -> str:
     return f"seed={seed} kernel={kernel} threads={threads}"
 

@@ -61,3 +61,64 @@ def sampling_pass_rate(passes: Sequence[bool]) -> float:
     o1-Coder's Table 1, is its mean over problems: `estimate([sampling_pass_rate(p) for p in problems])`
     gives it with a CI."""
     return sum(map(bool, passes)) / len(passes) if len(passes) else 0.0
+
+
+# ---------------------------------------------------------------- over seeds
+# A chapter repeats a comparison under several seeds (`SEEDS`), on the same
+# problems each time. Its numbers are then a matrix, scores[seed][problem],
+# and both sources of noise belong in the CI: the two-level bootstrap
+# resamples seeds, then problems. Two methods scored on the same problems
+# under the same seeds are *paired*: their difference is bootstrapped as one
+# matrix, which is far tighter than comparing two separate CIs.
+
+
+def _matrix(scores) -> "np.ndarray":
+    import numpy as np
+
+    data = np.asarray([[float(v) for v in row] for row in scores], dtype=float)
+    if data.ndim != 2 or 0 in data.shape:
+        raise ValueError("need scores[seed][problem]: at least one seed and one problem, the same problems for every seed")
+    return data
+
+
+def _seeded(data, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> dict:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n_seeds, n_problems = data.shape
+    problem_draws = rng.integers(0, n_problems, size=(n_boot, n_problems))
+    per_seed = data[:, problem_draws].mean(axis=2)  # seed x draw
+    seed_draws = rng.integers(0, n_seeds, size=(n_boot, n_seeds))
+    means = per_seed[seed_draws, np.arange(n_boot)[:, None]].mean(axis=1)
+    alpha = (1.0 - level) / 2.0
+    low, high = np.quantile(means, [alpha, 1.0 - alpha])
+    return {"value": round(float(data.mean()), 6), "ci95": [round(float(low), 6), round(float(high), 6)],
+            "n": n_problems, "seeds": n_seeds, "per_seed": [round(float(v), 6) for v in data.mean(axis=1)]}
+
+
+def seeded_estimate(scores: Sequence[Sequence[float]], **bootstrap_options) -> dict:
+    """Mean of scores[seed][problem] with a CI that resamples seeds and problems;
+    also the number of problems (n), of seeds, and each seed's mean (per_seed)."""
+    return _seeded(_matrix(scores), **bootstrap_options)
+
+
+def paired_difference(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]], **bootstrap_options) -> dict:
+    """Mean of a - b where a[seed][problem] and b[seed][problem] score two methods
+    on the same problems under the same seeds, with the two-level bootstrap CI."""
+    left, right = _matrix(a), _matrix(b)
+    if left.shape != right.shape:
+        raise ValueError(f"paired scores need the same seeds and problems: {left.shape} vs {right.shape}")
+    return _seeded(left - right, **bootstrap_options)
+
+
+def direction(difference: dict) -> int:
+    """+1 or -1 when the 95% CI of a difference excludes 0, else 0 ("no difference we can detect")."""
+    low, high = difference["ci95"]
+    return 1 if low > 0 else -1 if high < 0 else 0
+
+
+def describe(difference: dict, higher: str = "higher", lower: str = "lower") -> str:
+    """The words a chapter may use for a difference: a direction only where its CI excludes 0."""
+    word = {1: higher, -1: lower, 0: "no difference we can detect"}[direction(difference)]
+    low, high = difference["ci95"]
+    return f"{difference['value']:+.3f} [{low:+.3f}, {high:+.3f}]: {word}"

@@ -111,3 +111,19 @@ def draw_tree(record: dict, ax=None, bold: Sequence[int] = (), cmap: str = "viri
 
 
 use_style()
+
+
+def calibration_curves(ax, record: dict, split: str = "test", stop: int | None = None, title: str = ""):
+    """Pass@1 on `split` by pretraining step, one line per (seed, kernel path) run of a
+    calibration file (`o1lite.calibration`); seeds by colour, kernel paths by line style;
+    a vertical line at `stop`, the step count the base uses."""
+    seeds = sorted({run["seed"] for run in record["runs"].values()})
+    styles = {"native": "-", "default": "--"}
+    for run in sorted(record["runs"].values(), key=lambda r: (r["seed"], r["kernel"])):
+        rows = run["rows"]
+        ax.plot([r["step"] for r in rows], [r[split] for r in rows], styles.get(run["kernel"], ":"), marker="o", ms=3,
+                color=PALETTE[seeds.index(run["seed"]) % len(PALETTE)], label=f"seed {run['seed']}, {run['kernel']} kernels")
+    if stop:
+        ax.axvline(stop, color="0.3", lw=1, ls=":")
+    ax.set(xlabel="pretraining step", ylabel=f"greedy pass@1 ({split})", ylim=(0, 1), title=title)
+    ax.legend(fontsize=7, loc="lower right")

@@ -54,9 +54,10 @@ class TinyConfig:
     seed: int = 0
 
     def key(self) -> str:
-        from .record import stable_hash
+        """Names the cache: the config and the code that builds the base (the problem generator, `models`)."""
+        from .record import source_hash, stable_hash
 
-        return stable_hash(self)
+        return stable_hash({"config": stable_hash(self), "code": source_hash("problems", "models.py")})
 
 
 # Micro sizes for smoke tests: seconds to build, numbers meaningless.

@@ -3,9 +3,13 @@ the two file rules every cache and record shares (one atomic writer, one
 stable hash that names a cache folder after the settings that made it).
 
 Metrics are flat: `key: value`, with `key_ci95: [low, high]` and `key_n`
-beside every estimate. Floats are rounded to 6 places and keys sorted, so the
-same run on the same machine writes byte-identical files (timings, the keys
-ending in `_seconds`, are the one exception: they measure the machine).
+beside every estimate (and `key_seeds`, `key_per_seed` for estimates over
+several seeds). Floats are rounded to 6 places and keys sorted. Each file
+lists its `volatile` keys: timings and throughputs, which measure the machine
+and are reported but never compared (`is_volatile` says which). Every other
+key is the same, byte for byte, when the same run repeats on the same machine
+and thread count; across machines, only within the recorded seed spread
+(`python -m o1lite check` compares a re-run with the committed files).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hashlib
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,25 +37,34 @@ def _clean(value: Any) -> Any:
     return value
 
 
+ESTIMATE_PARTS = ("ci95", "n", "seeds", "per_seed")
+# Keys that measure the machine, not the method: timings and throughputs.
+VOLATILE_PATTERN = re.compile(r"(_seconds$|per_second|speedup|_vs_|load_average|throughput)")
+
+
+def is_volatile(key: str) -> bool:
+    return bool(VOLATILE_PATTERN.search(key))
+
+
 def flatten(metrics: dict[str, Any]) -> dict[str, Any]:
-    """Turn `{"k": {"value", "ci95", "n"}}` (from `metrics.estimate`) into k, k_ci95, k_n."""
+    """Turn `{"k": {"value", "ci95", "n", ...}}` (from `metrics.estimate` or
+    `metrics.seeded_estimate`) into k, k_ci95, k_n, k_seeds, k_per_seed."""
     flat: dict[str, Any] = {}
     for key, value in metrics.items():
         if isinstance(value, dict) and "value" in value:
             flat[key] = value["value"]
-            if "ci95" in value:
-                flat[f"{key}_ci95"] = value["ci95"]
-            if "n" in value:
-                flat[f"{key}_n"] = value["n"]
+            flat.update({f"{key}_{part}": value[part] for part in ESTIMATE_PARTS if part in value})
         else:
             flat[key] = value
     return _clean(flat)
 
 
 def write_metrics(chapter: str, metrics: dict[str, Any], profile: str = "tiny") -> Path:
-    """Write figures/<chapter>_metrics.json (chapter like "00") and return its path."""
+    """Write figures/<chapter>_metrics.json (chapter like "00") and return its path.
+    The file lists its volatile keys (`is_volatile`) under "volatile"."""
     record = flatten(metrics)
     record["profile"] = get_profile(profile).name
+    record["volatile"] = sorted(key for key in record if is_volatile(key))
     return write_json(figures_dir() / f"{chapter}_metrics.json", record)
 
 
@@ -71,6 +85,19 @@ def write_atomic(path: str | Path, text: str) -> Path:
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     return path
+
+
+def source_hash(*modules: str) -> str:
+    """A hash of the package's source files `modules` (paths under `o1lite/`, a
+    folder meaning every `.py` in it). Cache keys include the code that makes the
+    artifact, not only its settings, so a changed generator or trainer never
+    reuses a model that the old code built."""
+    package = Path(__file__).resolve().parent
+    files = []
+    for name in modules:
+        path = package / name
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return stable_hash({str(f.relative_to(package)): f.read_text() for f in files}, 16)
 
 
 def stable_hash(value: Any, length: int = 12) -> str:

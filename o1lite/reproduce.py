@@ -281,6 +281,10 @@ def _ipc_kernels(folder: str):
     return IPCKernelManager
 
 
+def declared_parameters(path: Path) -> set[str]:
+    return set(parameters_as_run(path, {}))
+
+
 def run_chapter(number: str, profile: str, parameters: dict[str, Any], out_dir: Path,
                 progress: Progress | None = None) -> ChapterResult:
     import papermill
@@ -319,6 +323,11 @@ def reproduce(
     name = get_profile(profile).name  # fails early, in one line, on an unknown profile
     parameters = {"SEED": seed, **(parameters or {})}
     selected, available = select(only), chapters()
+    declared = {number: declared_parameters(available[number]) for number in selected}
+    unknown = sorted(set(parameters) - {"SEED"} - set().union(*declared.values()))
+    if unknown:
+        raise SystemExit(f"error: no selected chapter has a parameter {', '.join(unknown)}: check the spelling "
+                         "(each chapter's parameters are in its first code cell)")
     out_dir = runs_dir() / name / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = runs_dir() / name / "manifest.json"
@@ -331,7 +340,8 @@ def reproduce(
     for position, number in enumerate(selected, 1):
         path = available[number]
         label = f"[{position}/{len(selected)}] {path.stem}"
-        as_run = parameters_as_run(path, {"PROFILE": profile, **parameters})
+        given = {k: v for k, v in parameters.items() if k in declared[number]}  # a chapter gets the parameters it has
+        as_run = parameters_as_run(path, {"PROFILE": profile, **given})
         upstream = [prints.get(read, "") for read in notebook_reads(path)]
         mark = fingerprint(path, profile, as_run, manifest.sources, upstream, manifest.versions)
         last = before.get(number)
@@ -345,7 +355,7 @@ def reproduce(
             expected = last["seconds"] if comparable else None
             progress = Progress(label, expected, stream)
             try:
-                result = run_chapter(number, profile, parameters, out_dir, progress)
+                result = run_chapter(number, profile, given, out_dir, progress)
             finally:
                 progress.close()
             result.fingerprint, result.parameters = mark, as_run

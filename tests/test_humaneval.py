@@ -287,3 +287,24 @@ def test_verify_cases_applies_the_type_rule():
     spin = "def spin(x):\n    while True:\n        pass\n"
     _, _, failure = verify_cases(spin, "spin", [TestCase((1,), 1)], seconds=0.2)
     assert failure and "over" in failure and time.perf_counter() - start < 2.0
+
+
+# --------------------------------------------------------------------------- agreement on wrong programs
+
+
+def test_agreement_on_wrong_programs_can_fail():
+    """Mutants of canonical solutions through both harnesses: counts add up, and
+    some mutants fail in both, so agreement is measured where it could fail."""
+    from o1lite.sandbox.bench import agreement_on_wrong_programs
+
+    result = agreement_on_wrong_programs(3, workers=2, timeout=3.0, per_problem=2)
+    n = result["programs"]
+    assert result["problems"] == 3 and 3 <= n <= 6
+    assert len(result["mutants"]) == len(result["o1lite"]) == len(result["human_eval"]) == n
+    assert [task_id for task_id, _, _ in result["mutants"]] == sorted(task_id for task_id, _, _ in result["mutants"])
+    assert result["agree"] == sum(a == b for a, b in zip(result["o1lite"], result["human_eval"]))
+    assert result["o1lite_pass"] == sum(result["o1lite"]) and result["human_eval_pass"] == sum(result["human_eval"])
+    assert result["n_disagreements"] == n - result["agree"]
+    assert len(result["disagreements"]) == min(10, result["n_disagreements"])
+    assert 1 <= result["both_fail"] <= result["agree"] <= n
+    assert result["both_fail"] == sum(not a and not b for a, b in zip(result["o1lite"], result["human_eval"]))

@@ -103,6 +103,11 @@ def test_expansion_rollout_backup_and_labels_on_a_two_level_tree():
     assert rows[("c", "c1")]["labels"] == [True, False] and rows[("c", "c2")]["is_solution"]
     summary = mcts.summarize([record])
     assert summary["valid_step_fraction"]["value"] == pytest.approx(3 / 8)  # c, a1, c2 of 8 visited steps
+    # rewarded by the reference tests already: re-scoring by them changes no value
+    rescored = mcts.reference_values(record)
+    assert all(rescored[n["id"]] == pytest.approx(n["value"]) for n in mcts.step_nodes(record))
+    assert summary["valid_step_fraction_reference"]["value"] == pytest.approx(3 / 8)
+    assert summary["reference_rewarded_problems"] == 1 and summary["tcg_rewarded_problems"] == 0
     assert mcts.correct_paths([record], by="reference") == [
         {"prompt": PROBLEM.prompt, "completion": "aa1"}, {"prompt": PROBLEM.prompt, "completion": "cc2"}]
 

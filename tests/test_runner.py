@@ -128,3 +128,15 @@ def test_progress_without_a_terminal_is_one_line_per_section(chapters3):
     assert "[1/1] 00_base · cell 4/7 · 1. Work" in text and "2. Record" in text  # papermill injects one cell
     assert "rate 0.5 [0.40, 0.60]" not in text  # only HEADLINES keys are shown; these chapters have none
     assert manifest.chapters[0]["status"] == "ok" and "figures and metrics:" in text and "next:" in text
+
+
+def test_a_chapter_gets_only_the_parameters_it_declares_and_a_typo_is_one_line(project):
+    notebooks = project / "notebooks"
+    write_notebook(notebooks / "00_first.ipynb", ["open('seeds.txt', 'w').write(str(SEEDS))"],
+                   parameters='PROFILE = "tiny"\nSEED = 0\nSEEDS = 3')
+    manifest = runner.reproduce("tiny", only="00,02", parameters={"SEEDS": 1})
+    assert all(c["status"] == "ok" for c in manifest.chapters)  # 02 has no SEEDS: not passed to it
+    assert (notebooks / "seeds.txt").read_text() == "1"
+    assert manifest.chapters[0]["parameters"]["SEEDS"] == 1 and "SEEDS" not in manifest.chapters[1]["parameters"]
+    with pytest.raises(SystemExit, match="no selected chapter has a parameter SEDS"):
+        runner.reproduce("tiny", only="00", parameters={"SEDS": 1})

@@ -304,6 +304,10 @@ def test_worker_death_gives_a_failed_verdict_and_a_new_worker():
         assert not result.passed and result.error == "WorkerLost"
         assert one.worker_pids()[0] != old_pid
         assert one.run_tests(ADD, "add", [TestCase((1, 1), 2)]).passed
+        # the loss is counted: one of two jobs lost its worker, above any sane threshold
+        assert one.check_losses(max_fraction=0.5) == {"jobs": 2, "workers_lost": 1}
+        with pytest.raises(RuntimeError, match="lost its worker on 1 of 2 jobs"):
+            one.check_losses()
 
 
 def test_close_stops_workers_and_rejects_new_jobs():

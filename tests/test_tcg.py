@@ -223,6 +223,15 @@ def test_generate_tests_and_cached_tcg(micro_base, problems, sandbox):
     stamp = (folder / "tcg.json").stat().st_mtime
     tcg.load_tcg(get_profile("tiny", smoke=True), sandbox=sandbox, stage="sft")
     assert (folder / "tcg.json").stat().st_mtime == stamp  # cached, not retrained
+    # the matched-compute controls are trained beside DPO, from the same SFT model and pairs
+    build, pairs = tcg.read_build(folder)
+    assert set(build["control_logs"]) == {"dpo_plain", "sft_more"}
+    assert build["control_logs"]["sft_more"]["steps"] == tcg.MICRO_TCG.dpo_steps == build["dpo_log"]["steps"]
+    assert build["control_logs"]["sft_more"]["examples"] == len(pairs)
+    for stage in tcg.STAGES:
+        assert tcg.load_stage(get_profile("tiny", smoke=True), folder, stage)[0] is not None
+    with pytest.raises(ValueError, match="unknown TCG stage"):
+        tcg.load_stage(get_profile("tiny", smoke=True), folder, "ppo")
     generated = tcg.generate_tests(model, tokenizer, problems[:4], n_cases=3, max_new_tokens=32)
     assert len(generated) == 4 and all(isinstance(c, TestCase) for row in generated for c in row)
     checked = tcg.generate_tests(model, tokenizer, problems[:4], sandbox=sandbox, temperature=1.0, n_samples=2,

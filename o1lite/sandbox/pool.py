@@ -211,6 +211,9 @@ class Sandbox:
         self._queue: queue.Queue = queue.Queue()
         self._closed = False
         self._close_lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        self.jobs_done = 0  # jobs answered, and of those, jobs whose worker was lost (they count as failures)
+        self.workers_lost = 0
         self._handles = [_Handle(self.hide, i) for i in range(self.workers)]
         try:
             for handle in self._handles:
@@ -263,6 +266,17 @@ class Sandbox:
             "notes": list(first.get("notes", [])),
         }
 
+    def check_losses(self, max_fraction: float = 0.01) -> dict:
+        """{"jobs", "workers_lost"} so far; raises `RuntimeError` (one line) when more than
+        `max_fraction` of the jobs lost their worker: those programs were scored as failures
+        for a reason that has nothing to do with them, and the numbers would be wrong."""
+        counts = {"jobs": self.jobs_done, "workers_lost": self.workers_lost}
+        if self.workers_lost > max_fraction * max(1, self.jobs_done):
+            raise RuntimeError(f"the sandbox lost its worker on {self.workers_lost} of {self.jobs_done} jobs "
+                               f"(more than {max_fraction:.0%}): results would count them as failures; "
+                               "free memory or run with fewer WORKERS, then run the chapter again")
+        return counts
+
     def worker_pids(self) -> list[int]:
         return [h.proc.pid if h.proc else -1 for h in self._handles]
 
@@ -286,6 +300,9 @@ class Sandbox:
             except BaseException as exc:  # never leave a future pending
                 reply = {"lost": f"{type(exc).__name__}: {exc}"}
                 self._respawn(handle)
+            with self._count_lock:
+                self.jobs_done += 1
+                self.workers_lost += "lost" in reply
             future.set_result(reply)
 
     def _respawn(self, handle: _Handle) -> None:

@@ -537,19 +537,61 @@ def step_nodes(record: dict) -> list[dict]:
     return [n for n in record["nodes"][1:] if n["visits"] > 0]
 
 
+def reference_values(record: dict) -> dict[int, float]:
+    """Each visited step's value had the search's visits been rewarded by the
+    reference tests instead: the visit-weighted mean reference pass fraction of
+    the ends (code terminals and dead ends, which score 0) below it. The visits
+    themselves were steered by the actual rewards, so this re-scores the same
+    tree; it does not replay a search on reference rewards."""
+    nodes = record["nodes"]
+    ends = [n for n in nodes if n["visits"] > 0 and (n["terminal"] or n["dead_end"])]
+    totals: dict[int, list[float]] = {}
+    for end in ends:
+        score = 0.0 if end["dead_end"] else (end["reference_fraction"] or 0.0)
+        for node in lineage(nodes, end):
+            total = totals.setdefault(node["id"], [0.0, 0.0])
+            total[0] += end["visits"] * score
+            total[1] += end["visits"]
+    return {i: weighted / visits for i, (weighted, visits) in totals.items() if visits}
+
+
 def summarize(records: Sequence[dict], threshold: float = 0.5) -> dict:
     """Table 1 numbers (see the module docstring) and data statistics, each
-    per problem with a bootstrap 95% CI (`o1lite.metrics.estimate`)."""
-    with_tcg = [r["disagreement"] for r in records if r.get("disagreement") is not None]
+    per problem with a bootstrap 95% CI (`o1lite.metrics.estimate`).
+
+    Of the code terminals of TCG-rewarded trees, per problem: `tcg_false_pass`,
+    the share the generated tests pass but the reference tests fail, and
+    `tcg_false_fail`, the reverse (`tcg_reference_disagreement` is their sum).
+    `valid_step_fraction_reference` is the valid-step fraction under
+    `reference_values`. `reference_rewarded_problems` counts the trees
+    rewarded on reference tests: with TCG rewards, those the TCG gave no case
+    (a fallback the chapter reports)."""
+    tcg_records = [r for r in records if r["reward_source"] == "tcg"]
+
+    def share(record: dict, reward: bool, reference: bool) -> float:
+        ends = [n for n in record["nodes"] if n["terminal"] and not n["dead_end"]]
+        hits = sum(bool(n["passed_reward"]) == reward and bool(n["passed_reference"]) == reference for n in ends)
+        return hits / len(ends) if ends else 0.0
+
+    with_tcg = [r["disagreement"] for r in tcg_records if r.get("disagreement") is not None]
     valid = [sum(n["value"] > threshold for n in step_nodes(r)) / len(step_nodes(r)) for r in records if step_nodes(r)]
+    valid_reference = []
+    for r in records:
+        if step_nodes(r):
+            values = reference_values(r)
+            valid_reference.append(sum(values.get(n["id"], 0.0) > threshold for n in step_nodes(r)) / len(step_nodes(r)))
     return {
         "pass_at_1": estimate([r["pass_at_1"] for r in records]),
         "aspr": estimate([r["aspr"] for r in records]),
         "tcg_reference_disagreement": estimate(with_tcg),
+        "tcg_false_pass": estimate([share(r, True, False) for r in tcg_records if r["code_terminals"]]),
+        "tcg_false_fail": estimate([share(r, False, True) for r in tcg_records if r["code_terminals"]]),
         "valid_step_fraction": estimate(valid),
+        "valid_step_fraction_reference": estimate(valid_reference),
         "trajectories": len(trajectories(records, threshold)),
         "problems": len(records),
-        "tcg_rewarded_problems": sum(r["reward_source"] == "tcg" for r in records),
+        "tcg_rewarded_problems": len(tcg_records),
+        "reference_rewarded_problems": len(records) - len(tcg_records),
     }
 
 

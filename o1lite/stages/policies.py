@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Sequence
 from .. import programs
 from ..problems import Problem, load_problems
 from ..profiles import Profile, get_profile, run_dir
-from ..record import stable_hash
+from ..record import source_hash, stable_hash
 from ..sandbox import ExecutionReward, encode_tests
 from .mcts import SearchStep, State
 from .prompts import (
@@ -63,7 +63,8 @@ class PolicyTraining:
     seed: int = 0
 
     def key(self, fmt: str, base: str) -> str:
-        return stable_hash({"format": fmt, "base": base, "version": FORMAT_VERSION, **asdict(self)})
+        return stable_hash({"format": fmt, "base": base, "version": FORMAT_VERSION, **asdict(self),
+                            "code": source_hash("stages/policies.py", "stages/prompts.py", "training.py")})
 
 
 MICRO_TRAINING = PolicyTraining(n_train=40, steps=3, batch_size=4)  # smoke runs: seconds
@@ -350,3 +351,29 @@ def initialise_policy(profile, adapter_dir, examples: Sequence[dict], out_dir: s
     adapters = [folder for folder in (adapter_dir, out) if folder is not None]
     model, tokenizer = models.load_adapter(profile, adapters)
     return model, tokenizer, json.loads(log_path.read_text())
+
+
+def sampled_correct_paths(policy: LanguagePolicy, problems: Sequence[Problem], reward_tests: dict[str, Sequence],
+                          sandbox, n: int, per_problem: int = 4, seed: int = 0) -> list[dict]:
+    """The matched control for policy initialisation from search: `n` whole
+    solutions sampled per problem, kept when their code passes the problem's
+    reward tests (`reward_tests[task_id]`, the reference tests where it has
+    none), at most `per_problem` distinct ones per problem, in sampling
+    order. Same prompt/completion pairs as `mcts.correct_paths(by="reward")`,
+    found by plain sampling and filtering instead of a tree search."""
+    completions = policy.sample(problems, n=n, seed=seed)
+    jobs, owners = [], []
+    for index, (problem, samples) in enumerate(zip(problems, completions)):
+        tests = list(reward_tests.get(problem.task_id) or problem.tests)
+        for completion in samples:
+            program = policy.program(problem, completion)
+            if program is not None:
+                jobs.append((program, problem.entry_point, tests))
+                owners.append((index, completion))
+    examples, kept = [], {}
+    for (index, completion), result in zip(owners, sandbox.run_many(jobs)):
+        seen = kept.setdefault(index, set())
+        if result.passed and completion not in seen and len(seen) < per_problem:
+            seen.add(completion)
+            examples.append({"prompt": problems[index].prompt, "completion": completion})
+    return examples

@@ -53,7 +53,7 @@ from .. import mutation
 from ..problems import Problem, TestCase, load_problems, synthetic
 from ..problems.asserts import is_literal
 from ..profiles import get_profile, run_dir
-from ..record import stable_hash
+from ..record import source_hash, stable_hash
 from ..sandbox import Sandbox, exact_equal
 from .prompts import (
     TCG_MAX_CASE_CHARS,
@@ -86,24 +86,28 @@ class TCGConfig:
     dpo_learning_rate: float = 2e-4
     dpo_beta: float = 0.2
     dpo_sft_weight: float = 1.0  # weight of an NLL term on the chosen sets (RPO); 0: plain DPO
+    controls: bool = True  # also train plain DPO and SFT continued on the chosen sets (see STAGES)
     lora_rank: int = 16
     max_new_tokens: int = 112  # three synthetic cases take 40-100 tokens
     seed: int = 0
 
     def key(self, base: str = "") -> str:
-        return stable_hash({"config": asdict(self), "base": base})
+        """Names the cache: the config, the base, and the code that builds a TCG."""
+        return stable_hash({"config": asdict(self), "base": base, "code": source_hash(*CODE)})
 
 
+CODE = ("stages/tcg.py", "stages/prompts.py", "training.py", "generation.py")  # what a TCG build runs
 MICRO_TCG = TCGConfig(sft_problems=48, sft_steps=4, sft_batch_size=8, dpo_problems=8, dpo_samples=2,
                       dpo_min_pairs=8, dpo_steps=2, dpo_batch_size=4, max_new_tokens=48)
 
 
-def tcg_config(profile="tiny") -> TCGConfig:
-    """The default TCG configuration for a profile (MICRO_TCG for a smoke profile; longer outputs for hub models)."""
+def tcg_config(profile="tiny", seed: int = 0) -> TCGConfig:
+    """The default TCG configuration for a profile and seed, as chapter 02 trains it (MICRO_TCG for a
+    smoke profile; longer outputs for hub models), so later chapters find its cached builds."""
     profile = get_profile(profile)
     if profile.smoke:
-        return MICRO_TCG
-    return TCGConfig() if profile.is_tiny else replace(TCGConfig(), max_new_tokens=256)
+        return replace(MICRO_TCG, seed=seed)
+    return replace(TCGConfig() if profile.is_tiny else replace(TCGConfig(), max_new_tokens=256), seed=seed)
 
 
 # ---------------------------------------------------------------- problems and inputs
@@ -377,6 +381,11 @@ class TCGEvaluation:
     def distinct_rates(self) -> list[float]:
         return [len({repr(c.args) for c in p.cases}) / self.n_cases for p in self.parsed]
 
+    def distinct_correct_rates(self) -> list[float]:
+        """Correct cases with distinct inputs / `n_cases`: a repeated correct case counts once
+        (`pass_rates` counts it each time, so repetition alone can raise it)."""
+        return [len({repr(c.args) for c in self.correct_cases(i)}) / self.n_cases for i in range(len(self.parsed))]
+
     def mutation_scores(self) -> list[float]:
         """Per problem with at least one mutant: the fraction caught."""
         return [sum(row) / len(row) for row in (self.caught or []) if row]
@@ -392,9 +401,11 @@ class TCGEvaluation:
         return [c for c, ok in zip(self.parsed[index].cases, self.correct[index]) if ok]
 
     def summary(self) -> dict:
-        """{"pass_rate", "parse_rate", "distinct_rate", "mutation_score"}, each an estimate with a 95% CI."""
+        """{"pass_rate", "parse_rate", "distinct_rate", "distinct_correct_rate", "mutation_score"}, each an
+        estimate with a 95% CI."""
         result = {"pass_rate": estimate(self.pass_rates()), "parse_rate": estimate(self.parse_rates()),
-                  "distinct_rate": estimate(self.distinct_rates())}
+                  "distinct_rate": estimate(self.distinct_rates()),
+                  "distinct_correct_rate": estimate(self.distinct_correct_rates())}
         if self.caught is not None:
             result["mutation_score"] = estimate(self.mutation_scores())
         return result
@@ -463,8 +474,13 @@ def train_sft(model, tokenizer, examples: Sequence[dict], out_dir: str | Path, c
                     peft_config=peft_config, loss_type="nll")  # TRL's default chunked loss cannot see through peft's tied token wrapper
 
 
-def train_dpo(model, tokenizer, pairs: Sequence[dict], out_dir: str | Path, config: TCGConfig) -> dict:
-    """LoRA DPO on (prompt, chosen, rejected) pairs, starting from `model` (the merged SFT model)."""
+def train_dpo(model, tokenizer, pairs: Sequence[dict], out_dir: str | Path, config: TCGConfig,
+              nll_weight: float | None = None) -> dict:
+    """LoRA DPO on (prompt, chosen, rejected) pairs, starting from `model` (the merged SFT model).
+
+    `nll_weight` (default `config.dpo_sft_weight`) weighs an NLL term on the
+    chosen sets added to the DPO loss (TRL's `loss_type=["sigmoid", "sft"]`,
+    as in RPO); 0 is plain DPO."""
     from datasets import Dataset
 
     from ..training import dpo_lora
@@ -472,10 +488,39 @@ def train_dpo(model, tokenizer, pairs: Sequence[dict], out_dir: str | Path, conf
     dataset = Dataset.from_list([{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in pairs])
     # Plain DPO lowers the likelihood of chosen and rejected alike, which a tiny model does not survive
     # (its pass rate fell from 0.38 to 0.24 in our runs); an NLL term on the chosen sets keeps them likely.
-    loss = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, config.dpo_sft_weight]} if config.dpo_sft_weight else {}
+    weight = config.dpo_sft_weight if nll_weight is None else nll_weight
+    loss = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, weight]} if weight else {}
     return dpo_lora(model, tokenizer, dataset, out_dir, steps=config.dpo_steps, batch_size=config.dpo_batch_size,
                     learning_rate=config.dpo_learning_rate, beta=config.dpo_beta, rank=config.lora_rank,
                     seed=config.seed, **loss)
+
+
+def train_sft_more(model, tokenizer, pairs: Sequence[dict], out_dir: str | Path, config: TCGConfig) -> dict:
+    """The matched-compute control for DPO: from the same SFT model, SFT continued
+    on the pairs' *chosen* sets only, for DPO's steps and batch size (at the SFT
+    learning rate). DPO's gain counts only beyond what this gives."""
+    from datasets import Dataset
+
+    from ..training import sft_lora
+
+    dataset = Dataset.from_list([{"prompt": p["prompt"], "completion": p["chosen"]} for p in pairs])
+    return sft_lora(model, tokenizer, dataset, out_dir, steps=config.dpo_steps, batch_size=config.dpo_batch_size,
+                    learning_rate=config.sft_learning_rate, rank=config.lora_rank, seed=config.seed, loss_type="nll")
+
+
+# The trained stages of a TCG folder: each is an adapter on the one before (SFT on the base, the rest on SFT).
+# "dpo" is DPO with the NLL term (`dpo_sft_weight`); with `controls`, "dpo_plain" (NLL weight 0) and
+# "sft_more" (`train_sft_more`) are trained from the same SFT model on the same pairs.
+STAGES = ("sft", "dpo", "dpo_plain", "sft_more")
+
+
+def train_controls(profile, folder: Path, pairs: Sequence[dict], config: TCGConfig) -> dict:
+    """Train the two controls into `folder`, each from a fresh load of its SFT stage; return their logs."""
+    model, tokenizer = load_stage(profile, folder, "sft")  # a trainer wraps its model in place: one load each
+    logs = {"dpo_plain": train_dpo(model, tokenizer, pairs, folder / "dpo_plain", config, nll_weight=0.0)}
+    model, tokenizer = load_stage(profile, folder, "sft")
+    logs["sft_more"] = train_sft_more(model, tokenizer, pairs, folder / "sft_more", config)
+    return logs
 
 
 def tcg_dir(profile, config: TCGConfig) -> Path:
@@ -484,11 +529,13 @@ def tcg_dir(profile, config: TCGConfig) -> Path:
 
 
 def load_stage(profile, folder: str | Path, stage: str = "dpo"):
-    """(model, tokenizer) for a trained TCG folder: the base, plus SFT, plus DPO if `stage == "dpo"`."""
+    """(model, tokenizer) for one of a trained TCG folder's `STAGES`: the base plus SFT, plus the stage's adapter."""
     from ..models import load_adapter
 
+    if stage not in STAGES:
+        raise ValueError(f"unknown TCG stage {stage!r}: use one of {', '.join(STAGES)}")
     folder = Path(folder)
-    stages = ("sft", "dpo") if stage == "dpo" else ("sft",)
+    stages = ("sft",) if stage == "sft" else ("sft", stage)
     return load_adapter(profile, [folder / name for name in stages])
 
 
@@ -522,13 +569,13 @@ def pair_samples(model, tokenizer, problems: Sequence[Problem], config: TCGConfi
 
 
 def save_build(folder: Path, config: TCGConfig, base: str, sft_examples: int, pairs: Sequence[dict], counts: dict,
-               sft_log: dict, dpo_log: dict, seconds: float) -> Path:
+               sft_log: dict, dpo_log: dict, seconds: float, control_logs: dict | None = None) -> Path:
     """Write the DPO pairs (`pairs.jsonl`) and then `tcg.json`, which marks the build finished."""
     with (folder / "pairs.jsonl").open("w") as handle:
         for pair in pairs:
             handle.write(json.dumps(pair) + "\n")
     record = {"config": asdict(config), "base": base, "sft_examples": sft_examples, "pair_counts": counts,
-              "sft_log": sft_log, "dpo_log": dpo_log, "seconds": round(seconds, 2)}
+              "sft_log": sft_log, "dpo_log": dpo_log, "control_logs": control_logs or {}, "seconds": round(seconds, 2)}
     (folder / "tcg.json").write_text(json.dumps(record, indent=2) + "\n")
     return folder / "tcg.json"
 
@@ -564,8 +611,9 @@ def build_tcg(profile, config: TCGConfig, sandbox=None, progress=print, **proble
                                   config.dpo_min_pairs)
         dpo_log = train_dpo(model, tokenizer, pairs, folder / "dpo", config)
         progress(f"DPO: {len(pairs)} pairs {counts}, {config.dpo_steps} steps, {dpo_log['seconds']:.0f} s")
+        control_logs = train_controls(profile, folder, pairs, config) if config.controls else {}
         save_build(folder, config, get_profile(profile).base_id, len(examples), pairs, counts, sft_log, dpo_log,
-                   time.perf_counter() - started)
+                   time.perf_counter() - started, control_logs)
     finally:
         if own_sandbox:
             sandbox.close()
@@ -589,5 +637,5 @@ __all__ = [
     "TCGConfig", "MICRO_TCG", "tcg_config", "arity", "usable", "candidate_inputs", "reference_cases",
     "sft_examples", "tcg_prompts", "parse_completion", "check_cases", "generate_tests", "PAIR_SOURCES",
     "shuffled_outputs", "dpo_pairs", "TCGEvaluation", "problem_mutants", "evaluate_tcg", "train_sft",
-    "train_dpo", "tcg_dir", "load_stage", "save_build", "read_build", "build_tcg", "load_tcg", "training_problems", "training_split", "pair_samples",
+    "train_dpo", "train_sft_more", "STAGES", "train_controls", "tcg_dir", "load_stage", "save_build", "read_build", "build_tcg", "load_tcg", "training_problems", "training_split", "pair_samples",
 ]
