@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     cal.add_argument("--kernels", nargs="+", default=["native", "default"],
                      help="native (what torch picks here) and/or ATEN_CPU_CAPABILITY values: default, avx2, avx512")
-    cal.add_argument("--steps", type=int, default=None, help="pretraining steps (default: the tiny profile's)")
+    cal.add_argument("--steps", type=int, default=None, help="pretraining steps, one cosine schedule (default: the tiny profile's schedule)")
     cal.add_argument("--every", type=int, default=250, help="evaluate every this many steps")
     cal.add_argument("--n-eval", type=int, default=200, help="problems per held-out split")
     cal.add_argument("--out", default=None, help="JSON file the curves are appended to (default figures/00_calibration.json)")
@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         from .calibration import calibrate
         from .profiles import figures_dir, get_profile
 
-        cfg = get_profile("tiny").tiny
-        cfg = replace(cfg, steps=args.steps) if args.steps else cfg
+        cfg = get_profile("tiny").tiny  # the whole schedule is measured, past where the base stops
+        cfg = replace(cfg, steps=args.steps or cfg.schedule_steps or cfg.steps, schedule_steps=None)
         out = Path(args.out) if args.out else figures_dir() / "00_calibration.json"
         calibrate(out, args.seeds, args.kernels, cfg, args.every, args.n_eval)
         return 0

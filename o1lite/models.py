@@ -29,7 +29,7 @@ from typing import Sequence
 
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config, Qwen2ForCausalLM, TrainerCallback
 from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX, Qwen2Tokenizer
 
 from .problems import load_problems
@@ -91,6 +91,18 @@ def tiny_base_dir(cfg: TinyConfig = TinyConfig()) -> Path:
     return runs_dir() / "tiny" / "base" / cfg.key()
 
 
+class _StopAt(TrainerCallback):
+    """Stop training after `steps` optimiser steps, wherever the schedule is."""
+
+    def __init__(self, steps: int):
+        self.steps = steps
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= self.steps:
+            control.should_training_stop = True
+        return control
+
+
 def build_tiny_base(cfg: TinyConfig = TinyConfig(), out_dir: str | Path | None = None, progress: bool = True,
                     callbacks: Sequence = ()) -> Path:
     """Train tokenizer and model from scratch and save both; return the folder.
@@ -117,7 +129,7 @@ def build_tiny_base(cfg: TinyConfig = TinyConfig(), out_dir: str | Path | None =
     work = out.parent / (out.name + ".training")
     args = TrainingArguments(
         output_dir=str(work),
-        max_steps=cfg.steps,
+        max_steps=max(cfg.steps, cfg.schedule_steps or 0),  # the schedule's length; training stops at cfg.steps
         per_device_train_batch_size=cfg.batch_size,
         learning_rate=cfg.learning_rate,
         lr_scheduler_type="cosine",
@@ -140,7 +152,7 @@ def build_tiny_base(cfg: TinyConfig = TinyConfig(), out_dir: str | Path | None =
         args=args,
         train_dataset=dataset,
         data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
-        callbacks=list(callbacks),
+        callbacks=[*callbacks, _StopAt(cfg.steps)],
     )
     start = time.perf_counter()
     trainer.train()

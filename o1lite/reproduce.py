@@ -12,9 +12,10 @@ run and their results are kept.
   one line per new section. Kernels talk over IPC sockets in a temporary
   folder, so no TCP transport warning reaches the console.
 - **Fresh chapters are skipped.** A chapter's fingerprint hashes its
-  notebook, the package sources, its parameters as run, the profile, and the
-  fingerprints of the chapters it reads (a notebook's metadata
-  `{"o1lite": {"reads": ["00", ...]}}`). When the last manifest holds a
+  notebook's code cells and metadata (not its prose: editing a chapter's text
+  leaves its results fresh), the package sources, its parameters as run, the
+  profile, the package versions, and the fingerprints of the chapters it
+  reads (a notebook's metadata `{"o1lite": {"reads": ["00", ...]}}`). When the last manifest holds a
   successful run with the same fingerprint and its metrics file is still
   there, the chapter is skipped with a line saying so; `force=True` (`--force`,
   `make reproduce FORCE=1`) runs everything. We chose this hash check over a
@@ -55,9 +56,9 @@ PACKAGES = ("torch", "transformers", "tokenizers", "trl", "peft", "datasets", "a
 HEADLINES = {
     "00": ("base_pass_at_1_test", "base_pass_at_1_hard"),
     "01": ("speedup_vs_human_eval",),
-    "02": ("tcg_pass_rate_sft", "tcg_pass_rate_dpo"),
-    "03": ("pass_at_1_vanilla", "pass_at_1_pseudocode"),
-    "04": ("pass_at_1_pseudocode_mcts", "aspr_pseudocode"),
+    "02": ("tcg_pass_rate_sft", "tcg_pass_rate_dpo", "tcg_pass_rate_dpo_minus_sft_more"),
+    "03": ("pass_at_1_vanilla", "pass_at_1_pseudocode", "pass_at_1_pseudocode_minus_vanilla"),
+    "04": ("pass_at_1_pseudocode_mcts", "aspr_pseudocode", "pass_at_1_search_sft_minus_sampling_sft"),
 }
 
 
@@ -133,11 +134,19 @@ def parameters_as_run(path: Path, given: dict[str, Any]) -> dict[str, Any]:
     return {**values, **given}
 
 
+def notebook_code_hash(path: Path) -> str:
+    """A hash of what a notebook runs: its code cells and its metadata, not its prose. Editing a
+    chapter's text (its "what you should see", say) leaves its results, and so its figures, fresh."""
+    notebook = json.loads(path.read_text())
+    code = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    return stable_hash({"code": code, "metadata": notebook.get("metadata", {})}, 16)
+
+
 def fingerprint(path: Path, profile: str, parameters: dict[str, Any], sources: str, upstream: list[str],
                 versions: dict[str, str] | None = None) -> str:
     """What a chapter's results depend on: its notebook, the package sources, its parameters as run,
     the profile, the package versions, and the fingerprints of the chapters it reads."""
-    return stable_hash({"notebook": file_hash([path], path.parent), "sources": sources, "profile": profile,
+    return stable_hash({"notebook": notebook_code_hash(path), "sources": sources, "profile": profile,
                         "parameters": {k: repr(v) for k, v in parameters.items()}, "upstream": upstream,
                         "versions": versions or {}}, 16)
 

@@ -20,3 +20,26 @@ def test_evaluating_during_pretraining_leaves_the_model_unchanged(micro_base, tm
     plain = AutoModelForCausalLM.from_pretrained(micro_base).state_dict()
     with_callback = AutoModelForCausalLM.from_pretrained(measured).state_dict()
     assert all(torch.equal(plain[name], with_callback[name]) for name in plain)
+
+
+def test_stopping_early_on_a_longer_schedule_gives_the_model_the_curve_measured(tmp_path):
+    """The base stops at `steps` of a `schedule_steps` cosine schedule: the same weights as the
+    full-schedule run at that step, which is what the calibration curve evaluated."""
+    from dataclasses import replace
+
+    full = replace(MICRO, steps=12, schedule_steps=None, n_train_problems=80)
+    early = replace(full, steps=6, schedule_steps=12)
+    saved = {}
+
+    class Snapshot(PassAtSteps):
+        def on_step_end(self, args, state, control, model=None, **kwargs):
+            if state.global_step == 6:
+                saved.update({k: v.detach().clone() for k, v in model.state_dict().items()})
+            return control
+
+    models.build_tiny_base(full, tmp_path / "full", progress=False, callbacks=[Snapshot({}, [], None)])
+    stopped = models.build_tiny_base(early, tmp_path / "early", progress=False)
+    weights = AutoModelForCausalLM.from_pretrained(stopped).state_dict()
+    assert models.pretrain_log(stopped)["loss_history"][-1]["step"] == 6
+    assert saved and set(weights) <= set(saved)
+    assert all(torch.equal(weights[name], saved[name]) for name in weights)

@@ -95,6 +95,11 @@ def test_fresh_chapters_are_skipped_and_a_change_reruns_its_readers(chapters3, c
     write_chapter(chapters3 / "00_base.ipynb", "00", body="x = 2")  # a changed notebook
     third = runner.reproduce("tiny", stream=io.StringIO())
     assert statuses(third) == {"00": "ok", "01": "fresh", "02": "ok"}  # 02 reads 00's outputs
+    (prose,) = chapters3.glob("01_*.ipynb")
+    notebook = nbformat.read(prose, as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell("## What you should see\n\nnew words, same code"))
+    nbformat.write(notebook, prose)
+    assert statuses(runner.reproduce("tiny", stream=io.StringIO()))["01"] == "fresh"  # prose is not a result
     assert statuses(runner.reproduce("tiny", parameters={"SMOKE": True}, stream=io.StringIO()))["01"] == "ok"
     assert statuses(runner.reproduce("tiny", only="01", force=True, stream=io.StringIO())) == {"01": "ok"}
     saved = json.loads((chapters3.parent / "runs" / "tiny" / "manifest.json").read_text())
