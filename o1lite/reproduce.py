@@ -145,9 +145,12 @@ def notebook_code_hash(path: Path) -> str:
 def fingerprint(path: Path, profile: str, parameters: dict[str, Any], sources: str, upstream: list[str],
                 versions: dict[str, str] | None = None) -> str:
     """What a chapter's results depend on: its notebook, the package sources, its parameters as run,
-    the profile, the package versions, and the fingerprints of the chapters it reads."""
+    the profile, the package versions, and the fingerprints of the chapters it reads. Parameters are
+    hashed as sorted-key JSON, so the manifest's copy of them (JSON, keys sorted) gives the same
+    fingerprint again: `python -m o1lite check` recomputes fingerprints from it."""
     return stable_hash({"notebook": notebook_code_hash(path), "sources": sources, "profile": profile,
-                        "parameters": {k: repr(v) for k, v in parameters.items()}, "upstream": upstream,
+                        "parameters": {k: json.dumps(v, sort_keys=True, default=repr) for k, v in parameters.items()},
+                        "upstream": upstream,
                         "versions": versions or {}}, 16)
 
 

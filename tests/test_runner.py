@@ -145,3 +145,17 @@ def test_a_chapter_gets_only_the_parameters_it_declares_and_a_typo_is_one_line(p
     assert manifest.chapters[0]["parameters"]["SEEDS"] == 1 and "SEEDS" not in manifest.chapters[1]["parameters"]
     with pytest.raises(SystemExit, match="no selected chapter has a parameter SEDS"):
         runner.reproduce("tiny", only="00", parameters={"SEDS": 1})
+
+
+def test_the_manifest_lets_check_recompute_every_fingerprint(project):
+    """A dict parameter comes back from the manifest with its keys sorted; the fingerprint must not care,
+    or `python -m o1lite check` would call fresh figures stale."""
+    from o1lite.check import stale_note
+
+    write_notebook(project / "notebooks" / "00_first.ipynb", ["x = 1"],
+                   parameters='PROFILE = "tiny"\nSEED = 0\nTOKENS = {"vanilla": 96, "pseudocode": 320}')
+    runner.reproduce("tiny", only="00,02")
+    assert stale_note(str(project / "figures")) is None
+    write_notebook(project / "notebooks" / "00_first.ipynb", ["x = 2"],
+                   parameters='PROFILE = "tiny"\nSEED = 0\nTOKENS = {"vanilla": 96, "pseudocode": 320}')
+    assert "chapter(s) 00" in stale_note(str(project / "figures"))
