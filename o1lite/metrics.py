@@ -122,3 +122,62 @@ def describe(difference: dict, higher: str = "higher", lower: str = "lower") -> 
     word = {1: higher, -1: lower, 0: "no difference we can detect"}[direction(difference)]
     low, high = difference["ci95"]
     return f"{difference['value']:+.3f} [{low:+.3f}, {high:+.3f}]: {word}"
+
+
+# ---------------------------------------------------------------- statistics that pool items
+# Some numbers are not a mean of per-problem scores: the AUROC of a step
+# classifier ranks every step against every other. `seeded_statistic` gives
+# them the same two-level bootstrap: items are grouped by seed, then by
+# problem; a draw resamples seeds, then problems within each seed, pools the
+# drawn problems' items and applies the statistic; the draws' mean over
+# seeds gives the CI. A problem with no items simply contributes none.
+
+
+def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float:
+    """Area under the ROC curve: the chance that a random positive outscores a
+    random negative (ties count half); NaN when either class is missing."""
+    import numpy as np
+
+    scores, labels = np.asarray(scores, dtype=float), np.asarray(labels, dtype=bool)
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores))
+    sorted_scores = scores[order]
+    # average ranks over ties (1-based), so a tie counts half
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_scores)) + 1]
+    ends = np.r_[starts[1:], len(scores)]
+    for start, end in zip(starts, ends):
+        ranks[order[start:end]] = (start + end + 1) / 2.0
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def seeded_statistic(groups: Sequence[Sequence[Sequence]], statistic, n_boot: int = 1000, seed: int = 0,
+                     level: float = 0.95) -> dict:
+    """`statistic(items)` of items grouped as groups[seed][problem] (a list of
+    items per problem), with a CI that resamples seeds, then problems.
+
+    The value is the mean over seeds of the statistic on each seed's pooled
+    items; `per_seed` lists those, `n` counts the problems that hold items
+    (the most of any seed). Draws where the statistic is undefined (NaN:
+    say, one class missing) are left out of the CI."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    groups = [[list(items) for items in seed_groups if len(items)] for seed_groups in groups]
+    if not groups or not all(groups):
+        raise ValueError("need groups[seed][problem] with items for at least one problem under every seed")
+    pool = lambda seed_groups, picks: [item for p in picks for item in seed_groups[p]]
+    per_seed = [statistic(pool(g, range(len(g)))) for g in groups]
+    draws = np.empty((n_boot, len(groups)))
+    for b in range(n_boot):
+        for s, g in enumerate(groups):
+            draws[b, s] = statistic(pool(g, rng.integers(0, len(g), size=len(g))))
+    seed_draws = rng.integers(0, len(groups), size=(n_boot, len(groups)))
+    means = draws[np.arange(n_boot)[:, None], seed_draws].mean(axis=1)
+    means = means[~np.isnan(means)]
+    alpha = (1.0 - level) / 2.0
+    low, high = np.quantile(means, [alpha, 1.0 - alpha]) if len(means) else (float("nan"), float("nan"))
+    return {"value": round(float(np.mean(per_seed)), 6), "ci95": [round(float(low), 6), round(float(high), 6)],
+            "n": max(len(g) for g in groups), "seeds": len(groups), "per_seed": [round(float(v), 6) for v in per_seed]}

@@ -59,6 +59,7 @@ HEADLINES = {
     "02": ("tcg_pass_rate_sft", "tcg_pass_rate_dpo", "tcg_pass_rate_dpo_minus_sft_more"),
     "03": ("pass_at_1_vanilla", "pass_at_1_pseudocode", "pass_at_1_pseudocode_minus_vanilla"),
     "04": ("pass_at_1_pseudocode_mcts", "aspr_pseudocode", "pass_at_1_search_sft_minus_sampling_sft"),
+    "05": ("prm_step_auroc_pointwise", "prm_step_auroc_pointwise_reference_labels", "bon_prm_minus_random"),
 }
 
 

@@ -10,4 +10,6 @@ imports a stage (a test keeps it so).
 | `tcg` | the test-case generator: data, SFT, DPO, evaluation | 02 |
 | `policies` | the policy object (vanilla / pseudocode) that search, RL and selection use; its SFT | 03, 04 |
 | `mcts` | search over reasoning steps; step-labelled trajectories | 04 |
+| `upstream` | an earlier chapter's artifact (policy, generated tests, search trees), from the cache or built as that chapter builds it | 04, 05 |
+| `prm` | the process reward model: point-wise and pair-wise training, step scoring, PRM-guided beam search | 05 |
 """

@@ -1,0 +1,105 @@
+"""What a chapter needs from the chapters before it, found in the cache or built exactly as they build it.
+
+A chapter must run on its own (an educator lifts one into a course), so it
+cannot assume that the chapters before it ran. These functions give a later
+chapter the artifacts of an earlier one under the same names and cache keys
+that chapter uses, so that after `make reproduce` they are cache hits and on
+a fresh machine they are built on first use:
+
+- `policy(profile, fmt, seed)`: chapter 03's policy of one format and seed,
+  as (adapter folder, (model, tokenizer)).
+- `generated_tests(profile, seed, problem_sets)`: chapter 02's test-case
+  generator of that seed, run on the problems; a problem it wrote no case for
+  maps to an empty list (the caller counts and reports the fallback).
+- `search_trees(...)`: chapter 04's MCTS over a problem set with a policy,
+  one folder of JSONL records per setting (`o1lite.stages.mcts.synthesize`).
+
+Nothing here trains a new kind of model or computes a result; each function
+only names and calls the stage that owns the artifact. Introduced in chapter 05
+(chapter 04 grows its trees through `search_trees` too).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Sequence
+
+from ..problems import Problem
+from ..profiles import Profile, get_profile, run_dir
+from ..record import source_hash, stable_hash
+
+
+def policy(profile: str | Profile, fmt: str, seed: int) -> tuple[Path, tuple]:
+    """Chapter 03's `fmt` policy for `seed`: (adapter folder, (model, tokenizer)), trained first when missing."""
+    from . import policies
+
+    profile = get_profile(profile)
+    adapter, _ = policies.train_policy(profile, fmt, policies.policy_training(profile, seed))
+    return adapter, policies.load_policy(profile, adapter)
+
+
+def tcg_key(profile: str | Profile, seed: int) -> str:
+    """The name of chapter 02's TCG build for `seed` (part of every cache key that depends on its tests)."""
+    from . import tcg
+
+    return tcg.tcg_dir(profile, tcg.tcg_config(profile, seed)).name
+
+
+def generated_tests(profile: str | Profile, seed: int, problem_sets: Sequence[Sequence[Problem]]) -> dict[str, list]:
+    """Chapter 02's TCG of `seed` (trained first when missing) run on every problem of `problem_sets`.
+
+    Keys are `task_id + split` (a task id alone repeats across splits); a
+    problem the TCG wrote no usable case for maps to `[]`."""
+    from . import tcg
+
+    profile = get_profile(profile)
+    config = tcg.tcg_config(profile, seed)
+    model, tokenizer = tcg.load_tcg(profile, config=config)
+    found: dict[str, list] = {}
+    for problems in problem_sets:
+        cases = tcg.generate_tests(model, tokenizer, problems, n_cases=config.n_cases,
+                                   max_new_tokens=config.max_new_tokens, seed=seed)
+        found.update({p.task_id + p.split: list(c) for p, c in zip(problems, cases)})
+    return found
+
+
+def search_trees(profile: str | Profile, fmt: str, problems: Sequence[Problem], purpose: str, seed: int,
+                 model_and_tokenizer: tuple, adapter: Path, tests: dict[str, list] | None, *, simulations: int = 8,
+                 k: int = 3, c: float = 2.0, temperature: float = 0.8, selection: str = "uct", batch_problems: int = 40,
+                 workers: int = 2, threads: int = 1, progress: bool = True) -> tuple[Path, list[dict], dict]:
+    """Chapter 04's search of `problems` with the `fmt` policy, rewarded by `tests`
+    (`task_id + split` -> cases; None: the reference tests), cached in
+    `runs/<profile>/04/<purpose>_<fmt>/<hash of the settings and the search's code>/`.
+
+    Returns (folder, records, stats): `stats` holds the sandbox's job and
+    lost-worker counts (`Sandbox.check_losses`, which fails loudly above its
+    threshold) and the steps and tokens the policy generated in `seconds`
+    (zero when every shard was already there)."""
+    import torch
+
+    from ..sandbox import Sandbox
+    from . import mcts, policies
+
+    profile = get_profile(profile)
+    model, tokenizer = model_and_tokenizer
+    policy = policies.LanguagePolicy(model, tokenizer, fmt, temperature=temperature, max_new_tokens=profile.max_new_tokens,
+                                     chat=profile.chat, name=f"{fmt}:{adapter.name}")
+    source = tcg_key(profile, seed) if tests is not None else "reference"
+    settings = [policy.name, source, profile.base_id, simulations, k, c, temperature, selection, seed, len(problems),
+                source_hash("stages/mcts.py", "generation.py")]  # the search's code too: a changed search never reuses old trees
+    folder = run_dir(profile, "04") / f"{purpose}_{fmt}" / stable_hash(repr(settings))
+    reward_tests = {p.task_id: tests.get(p.task_id + p.split, []) for p in problems} if tests is not None else None
+    started, before = time.perf_counter(), torch.get_num_threads()
+    torch.set_num_threads(threads)  # small-batch decoding gains little from a second thread, and loses a lot on a busy machine
+    try:
+        with Sandbox(workers=workers) as sandbox:
+            mcts.synthesize(problems, policy, folder, mcts.SandboxJudge(sandbox), reward_tests=reward_tests,
+                            simulations=simulations, k=k, c=c, rule=selection, seed=seed, batch_problems=batch_problems,
+                            policy_id=policy.name, progress=progress)
+            losses = sandbox.check_losses()
+    finally:
+        torch.set_num_threads(before)
+    stats = {**losses, "steps": policy.steps_generated, "tokens": policy.tokens_generated,
+             "seconds": round(time.perf_counter() - started, 2)}
+    return folder, mcts.load_records(folder), stats
