@@ -128,8 +128,8 @@ def check(against: str = "HEAD", current: Path | None = None, stream: TextIO = s
     if not rows:
         print(f"nothing to compare: no figures/NN_metrics.json in {current}", file=stream)
         return 2
-    widths = [max(len(str(row[i])) for row in rows + [("ch", "key", "committed", "re-run", "rule", "verdict")]) for i in range(6)]
     header = ("ch", "key", "committed", "re-run", "rule", "verdict")
+    widths = [max(len(str(row[i])) for row in [*rows, header]) for i in range(6)]
     print("  ".join(str(h).ljust(w) for h, w in zip(header, widths)), file=stream)
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)), file=stream)

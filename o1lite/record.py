@@ -5,8 +5,9 @@ stable hash that names a cache folder after the settings that made it).
 Metrics are flat: `key: value`, with `key_ci95: [low, high]` and `key_n`
 beside every estimate (and `key_seeds`, `key_per_seed` for estimates over
 several seeds). Floats are rounded to 6 places and keys sorted. Each file
-lists its `volatile` keys: timings and throughputs, which measure the machine
-and are reported but never compared (`is_volatile` says which). Every other
+lists its `volatile` keys: timings, throughputs and sandbox job counts, which
+measure the machine or the cache and are reported but never compared
+(`is_volatile` says which). Every other
 key is the same, byte for byte, when the same run repeats on the same machine
 and thread count; across machines, only within the recorded seed spread
 (`python -m o1lite check` compares a re-run with the committed files).
@@ -38,8 +39,9 @@ def _clean(value: Any) -> Any:
 
 
 ESTIMATE_PARTS = ("ci95", "n", "seeds", "per_seed")
-# Keys that measure the machine, not the method: timings and throughputs.
-VOLATILE_PATTERN = re.compile(r"(_seconds$|per_second|speedup|_vs_|load_average|throughput)")
+# Keys that measure the machine or the cache, not the method: timings, throughputs, and
+# counts of work done (`sandbox_jobs`), which are smaller when a run finds its searches cached.
+VOLATILE_PATTERN = re.compile(r"(_seconds$|per_second|speedup|_vs_|load_average|throughput|sandbox_jobs$)")
 
 
 def is_volatile(key: str) -> bool:

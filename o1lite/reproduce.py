@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .profiles import figures_dir, get_profile, project_root, runs_dir
-from .record import machine, stable_hash, write_json
+from .record import machine, source_hash, stable_hash, write_json
 
 PACKAGES = ("torch", "transformers", "tokenizers", "trl", "peft", "datasets", "accelerate", "papermill", "numpy")
 
@@ -107,15 +107,9 @@ def git_commit() -> str:
         return "unknown"
 
 
-def file_hash(paths: list[Path], root: Path) -> str:
-    """One hash of the files' names (relative to `root`) and contents."""
-    return stable_hash({str(path.relative_to(root)): path.read_text() for path in sorted(paths)}, 16)
-
-
 def package_hash() -> str:
     """A hash of every source file of the package: a change anywhere makes every chapter stale."""
-    package = Path(__file__).resolve().parent
-    return file_hash([p for p in package.rglob("*.py") if "__pycache__" not in p.parts], package)
+    return source_hash(".")
 
 
 def notebook_reads(path: Path) -> list[str]:

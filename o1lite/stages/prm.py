@@ -334,12 +334,12 @@ def train_prm(profile: str | Profile, records: Sequence[dict], config: PRMConfig
 
 def load_prm(profile: str | Profile, folder: str | Path) -> "StepScorer":
     """A trained PRM (its adapter merged into a fresh copy of the base) as a `StepScorer`."""
-    from peft import PeftModel
+    from ..models import merge_adapters
 
     settings = json.loads((Path(folder) / "prm_config.json").read_text())
     adapter = settings.pop("adapter", None)
     model, tokenizer = load_backbone(profile, PRMConfig(**settings).kind, adapter)
-    model = PeftModel.from_pretrained(model, str(folder)).merge_and_unload().eval()
+    model = merge_adapters(model, folder)
     return StepScorer(model, tokenizer, name=Path(folder).parent.name)
 
 

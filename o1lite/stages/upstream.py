@@ -28,11 +28,12 @@ from typing import Sequence
 from ..problems import Problem
 from ..profiles import Profile, get_profile, run_dir
 from ..record import source_hash, stable_hash
+from ..sandbox import Sandbox
+from . import mcts, policies, tcg
 
 
 def policy(profile: str | Profile, fmt: str, seed: int) -> tuple[Path, tuple]:
     """Chapter 03's `fmt` policy for `seed`: (adapter folder, (model, tokenizer)), trained first when missing."""
-    from . import policies
 
     profile = get_profile(profile)
     adapter, _ = policies.train_policy(profile, fmt, policies.policy_training(profile, seed))
@@ -41,7 +42,6 @@ def policy(profile: str | Profile, fmt: str, seed: int) -> tuple[Path, tuple]:
 
 def tcg_key(profile: str | Profile, seed: int) -> str:
     """The name of chapter 02's TCG build for `seed` (part of every cache key that depends on its tests)."""
-    from . import tcg
 
     return tcg.tcg_dir(profile, tcg.tcg_config(profile, seed)).name
 
@@ -51,7 +51,6 @@ def generated_tests(profile: str | Profile, seed: int, problem_sets: Sequence[Se
 
     Keys are `task_id + split` (a task id alone repeats across splits); a
     problem the TCG wrote no usable case for maps to `[]`."""
-    from . import tcg
 
     profile = get_profile(profile)
     config = tcg.tcg_config(profile, seed)
@@ -78,8 +77,6 @@ def search_trees(profile: str | Profile, fmt: str, problems: Sequence[Problem], 
     (zero when every shard was already there)."""
     import torch
 
-    from ..sandbox import Sandbox
-    from . import mcts, policies
 
     profile = get_profile(profile)
     model, tokenizer = model_and_tokenizer
