@@ -60,6 +60,7 @@ HEADLINES = {
     "03": ("pass_at_1_vanilla", "pass_at_1_pseudocode", "pass_at_1_pseudocode_minus_vanilla"),
     "04": ("pass_at_1_pseudocode_mcts", "aspr_pseudocode", "pass_at_1_search_sft_minus_sampling_sft"),
     "05": ("prm_step_auroc_pointwise", "prm_step_auroc_pointwise_reference_labels", "bon_prm_minus_random"),
+    "06": ("rl_pass_at_1_init", "rl_pass_at_1_final", "rl_final_minus_init", "rl_final_minus_rft", "rl_reward_hacking_rate"),
 }
 
 

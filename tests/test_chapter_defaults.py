@@ -35,3 +35,13 @@ def test_chapter_02_defaults_are_the_tcg_defaults():
             p["DPO_STEPS"], p["DPO_BETA"], p["DPO_PROBLEMS"], p["SEED"]) == (
         expected.n_cases, expected.sft_problems, expected.sft_steps, expected.dpo_problems, expected.dpo_samples,
         expected.dpo_temperature, expected.dpo_steps, expected.dpo_beta, expected.dpo_min_pairs, expected.seed)
+
+
+def test_chapter_06_reuses_chapter_05_trees_and_prm():
+    rl_, prm_ = parameters("06_self_play_rl"), parameters("05_process_reward_model")
+    assert rl_["N_PRM_TRAIN"] == prm_["N_TRAIN"]
+    assert (rl_["SIMULATIONS"], rl_["K"], rl_["C"], rl_["TEMPERATURE"], rl_["BATCH_PROBLEMS"]) == (
+        prm_["SIMULATIONS"], prm_["K"], prm_["C"], prm_["TEMPERATURE"], prm_["BATCH_PROBLEMS"])
+    assert (rl_["PRM_STEPS"], rl_["PRM_BATCH"], rl_["PRM_LR"], rl_["PRM_THRESHOLD"]) == (
+        prm_["PRM_STEPS"], prm_["PRM_BATCH"], prm_["PRM_LR"], prm_["VALID_THRESHOLD"])
+    assert prm_["PRM_START"] == "policy"  # chapter 06 starts its PRMs from the policy too

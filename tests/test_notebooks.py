@@ -29,6 +29,10 @@ EXPECTED = {
     "05": {key: (0.0, 1.0) for key in ("prm_pair_accuracy_pairwise", "bon_pass_at_1_prm", "bon_pass_at_1_random", "bon_pass_at_1_tcg",
                                        "bon_pass_at_16_oracle", "beam_pass_at_1_prm", "sample_pass_at_1_matched_tokens")}
     | {"bon_prm_minus_random": (-1.0, 1.0), "beam_minus_sample_matched_tokens": (-1.0, 1.0), "sandbox_workers_lost": (0, 0), "seeds": (1, 1)},
+    "06": {key: (0.0, 1.0) for key in ("rl_pass_at_1_init", "rl_pass_at_1_round_1", "rl_pass_at_1_final", "rl_pass_at_1_outcome_only",
+                                       "rl_pass_at_1_process_only", "rl_pass_at_1_rft_control", "rl_pass_at_1_final_hard",
+                                       "rl_reward_hacking_rate", "rl_truncated_fraction")}
+    | {"rl_final_minus_init": (-1.0, 1.0), "rl_final_minus_rft": (-1.0, 1.0), "sandbox_workers_lost": (0, 0), "seeds": (1, 1)},
     "03": {f"pass_at_{k}_{fmt}{s}": (0.0, 1.0) for k in (1, 10) for fmt in ("vanilla", "pseudocode") for s in ("", "_hard")}
     | {"sft_vanilla_seconds": (0.0, 600.0), "sft_pseudocode_seconds": (0.0, 600.0),
        "pass_at_1_pseudocode_minus_vanilla": (-1.0, 1.0), "sampling_pass_rate_pseudocode_minus_vanilla": (-1.0, 1.0), "seeds": (1, 1)},

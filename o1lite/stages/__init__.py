@@ -12,4 +12,5 @@ imports a stage (a test keeps it so).
 | `mcts` | search over reasoning steps; step-labelled trajectories | 04 |
 | `upstream` | an earlier chapter's artifact (policy, generated tests, search trees), from the cache or built as that chapter builds it | 04, 05 |
 | `prm` | the process reward model: point-wise and pair-wise training, step scoring, PRM-guided beam search | 05 |
+| `rl` | self-play RL: the outcome + process reward aggregator, GRPO rounds on TRL's `GRPOTrainer`, the RFT control | 06 |
 """
