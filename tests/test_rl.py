@@ -132,10 +132,10 @@ def test_a_killed_run_resumes_at_the_last_finished_round(micro_base, monkeypatch
 
     monkeypatch.setattr(rl, "grpo_lora", dies_in_round_two)
     with pytest.raises(KeyboardInterrupt):
-        rl.self_play(profile, micro_base, problems, tests, MICRO_RL, rounds=2, data_key="resume", workers=1)
+        rl.self_play(profile, None, problems, tests, MICRO_RL, rounds=2, data_key="resume", workers=1)
     assert len(trained) == 1
     monkeypatch.setattr(rl, "grpo_lora", lambda *a, **k: (trained.append(a[5]), real(*a, **k))[1])
-    rounds = rl.self_play(profile, micro_base, problems, tests, MICRO_RL, rounds=2, data_key="resume", workers=1)
+    rounds = rl.self_play(profile, None, problems, tests, MICRO_RL, rounds=2, data_key="resume", workers=1)
     assert [log["cached"] for _, log in rounds] == [True, False]
     assert len(trained) == 2 and rounds[0][0] == trained[0] and rounds[1][0] == trained[1]
     assert json.loads((rounds[1][0] / "round_log.json").read_text())["chain"][-1] == str(rounds[0][0])

@@ -49,6 +49,11 @@ from typing import Any, Callable, Sequence
 from ..problems import Problem
 from ..profiles import Profile, get_profile, run_dir
 from ..record import source_hash, stable_hash, write_json
+from ..sandbox import Sandbox
+from ..sandbox.reward import completion_text
+from . import prm
+from .mcts import SandboxJudge
+from .policies import LanguagePolicy, evaluate_policy, initialise_policy
 
 REWARDS = ("aggregate", "outcome", "process")
 SCALINGS = ("none", "group", "batch")
@@ -131,8 +136,6 @@ class SelfPlayReward:
 
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], task_id: Sequence[str],
                  trainer_state=None, log_metric: Callable[[str, float], None] | None = None, **_: Any) -> list[float]:
-        from ..sandbox.reward import completion_text
-        from .prm import split_completion
 
         texts = [completion_text(c) for c in completions]
         problems = [self.by_id[t] for t in task_id]
@@ -143,7 +146,7 @@ class SelfPlayReward:
         outcome = [verdicts[i].reward if i in verdicts else 0.0 for i in range(len(texts))]
         process = [0.0] * len(texts)
         if self.scorer is not None and self.config.reward != "outcome":
-            steps = [split_completion(text) for text in texts]
+            steps = [prm.split_completion(text) for text in texts]
             scores = self.scorer.step_scores([p.prompt for p in problems], steps)
             process = [process_reward(s, self.config.gamma) for s in scores]
         update = trainer_state.global_step if trainer_state is not None else 0
@@ -193,20 +196,16 @@ def grpo_settings(config: RLConfig, out_dir: str | Path, **overrides: Any) -> di
 
 def lora_fingerprint(model) -> str:
     """A hash of every LoRA weight of `model`: equal on every rank after a DDP run."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for name, parameter in sorted(model.named_parameters()):
-        if "lora_" in name:
-            digest.update(name.encode())
-            digest.update(parameter.detach().float().cpu().numpy().tobytes())
-    return digest.hexdigest()[:16]
+    weights = [(name, parameter.detach().float().cpu().numpy().tobytes().hex())
+               for name, parameter in sorted(model.named_parameters()) if "lora_" in name]
+    return stable_hash(repr(weights), length=16)
 
 
 def grpo_lora(model, tokenizer, dataset, reward_funcs, config: RLConfig, out_dir: str | Path, **overrides: Any) -> dict:
     """One GRPO run with a fresh LoRA adapter on `model`; saves the adapter
     (main process) and returns the log: TRL's `log_history`, seconds,
     completions generated and the adapter's fingerprint."""
+    from transformers import PrinterCallback
     from trl import GRPOConfig, GRPOTrainer
 
     from ..models import lora_config
@@ -216,6 +215,7 @@ def grpo_lora(model, tokenizer, dataset, reward_funcs, config: RLConfig, out_dir
     trainer = GRPOTrainer(model=model, args=GRPOConfig(**grpo_settings(config, out, **overrides)),
                           train_dataset=dataset, processing_class=tokenizer, reward_funcs=list(reward_funcs),
                           peft_config=lora_config(config.rank))
+    trainer.remove_callback(PrinterCallback)  # the curves are in the returned log; no dict printed per update
     started = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - started
@@ -231,11 +231,11 @@ def grpo_lora(model, tokenizer, dataset, reward_funcs, config: RLConfig, out_dir
             "rank": trainer.accelerator.process_index, "world_size": world}
 
 
-def round_dir(profile: str | Profile, config: RLConfig, chain: Sequence[str | Path], data_key: str, prm: str | None,
+def round_dir(profile: str | Profile, config: RLConfig, chain: Sequence[str | Path], data_key: str, prm_name: str | None,
               round_index: int, total: int) -> Path:
     """runs/<profile>/06/<reward>/<hash of config, the adapters before it, data, PRM, place in the run, code>/"""
     profile = get_profile(profile)
-    key = stable_hash({"config": asdict(config), "chain": [Path(c).name for c in chain], "data": data_key, "prm": prm,
+    key = stable_hash({"config": asdict(config), "chain": [Path(c).name for c in chain], "data": data_key, "prm": prm_name,
                        "round": round_index, "total": total, "base": profile.base_id,
                        "code": source_hash("stages/rl.py", "stages/prm.py", "stages/policies.py")})
     return run_dir(profile, "06") / config.reward / key
@@ -250,9 +250,6 @@ def train_round(profile: str | Profile, chain: Sequence[str | Path], problems: S
     from transformers import set_seed
 
     from ..models import load_adapter
-    from ..sandbox import Sandbox
-    from .mcts import SandboxJudge
-    from .policies import LanguagePolicy
 
     profile = get_profile(profile)
     if len(problems) < config.batch_size // config.num_generations:
@@ -290,10 +287,8 @@ def curves(log: dict) -> dict[str, list]:
 
 
 # ---------------------------------------------------------------- rounds of self-play
-def refresh_prm(profile: str | Profile, chain: Sequence[str | Path], records: Sequence[dict], prm_config, start_adapter):
+def refresh_prm(profile: str | Profile, records: Sequence[dict], prm_config, start_adapter):
     """Chapter 05's PRM trained on `records` (every tree so far), from `start_adapter`'s backbone: (folder, scorer)."""
-    from . import prm
-
     folder, _ = prm.train_prm(profile, records, prm_config, adapter=start_adapter)
     return folder, prm.load_prm(profile, folder)
 
@@ -320,7 +315,7 @@ def self_play(profile: str | Profile, start_adapter: str | Path | None, problems
                 raise ValueError("a process reward needs prm_config (chapter 05's PRMConfig)")
             if k > 1 and grow is not None:
                 trees += grow(k, list(chain), load_adapter(profile, list(chain)))
-            folder, scorer = refresh_prm(profile, chain, trees, prm_config, start_adapter)
+            folder, scorer = refresh_prm(profile, trees, prm_config, start_adapter)
             prm_name = folder.name
         adapter, log = train_round(profile, chain, problems, tests, config, data_key, scorer, prm_name, k, rounds, workers)
         chain.append(adapter)
@@ -341,8 +336,6 @@ def rft_control(profile: str | Profile, start_adapter: str | Path, problems: Seq
     folder is None when no completion passed (the control is then the
     starting policy)."""
     from ..models import load_adapter
-    from ..sandbox import Sandbox
-    from .policies import LanguagePolicy, initialise_policy
 
     profile = get_profile(profile)
     updates = rounds * config.steps
@@ -359,7 +352,6 @@ def rft_control(profile: str | Profile, start_adapter: str | Path, problems: Seq
                             max_new_tokens=config.max_completion_length, chat=profile.chat)
     started = time.perf_counter()
     completions = policy.sample(drawn, n=config.num_generations, seed=config.seed)
-    from .mcts import SandboxJudge
 
     items = [(p, policy.program(p, c), c) for p, cs in zip(drawn, completions) for c in cs]
     with Sandbox(workers=workers) as sandbox:
@@ -389,8 +381,6 @@ def evaluate_chain(profile: str | Profile, chain: Sequence[str | Path], problems
     """Per problem, whether each of `n` solutions of the policy `chain` passes
     the reference tests (greedy at temperature 0); cached as JSON at `cache`."""
     from ..models import load_adapter
-    from ..sandbox import Sandbox
-    from .policies import evaluate_policy
 
     cache = Path(cache)
     key = stable_hash({"chain": [Path(c).name for c in chain], "problems": [p.task_id + p.split for p in problems],
