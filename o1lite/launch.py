@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-completion-length", type=int, default=128, help="grpo")
     parser.add_argument("--entropy-coef", type=float, default=0.0,
                         help="grpo: an entropy bonus (TRL's entropy_coef); non-zero, it moves the adapter even when every reward is equal")
+    parser.add_argument("--vllm", action="store_true",
+                        help="grpo on GPUs: generate with vLLM in the training processes (TRL's use_vllm, vllm_mode='colocate'; needs the gpu extra)")
     parser.add_argument("--seed", type=int, default=0)
     return parser
 
@@ -76,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         with Sandbox(workers=1) as sandbox:
             reward = policy.reward_function(sandbox)
             extra = {"entropy_coef": args.entropy_coef} if args.entropy_coef else {}
+            if args.vllm:
+                extra.update(use_vllm=True, vllm_mode="colocate")
             log = rl.grpo_lora(model, tokenizer, policy.prompt_dataset(problems), [reward], config, out, **extra)
         fingerprint, world = log["fingerprint"], log["world_size"]
     else:
