@@ -53,17 +53,37 @@ def test_notebook_is_clean_and_parameterised(path):
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
+    """Every chapter in smoke mode, twice: here, and at the same time in a second
+    process from an empty runs folder (the determinism test compares the two).
+    Both use one torch thread, so the pair costs about one run's wall time on two
+    cores, and equal thread counts are what "same seed, same numbers" promises."""
     import os
+    import subprocess
+    import sys
 
     figures = tmp_path_factory.mktemp("smoke_figures")
+    again = tmp_path_factory.mktemp("smoke_again")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "O1LITE_FIGURES_DIR": str(again / "figures"), "O1LITE_RUNS_DIR": str(again / "runs")}
+    command = [sys.executable, "-m", "o1lite", "reproduce", "--profile", "tiny"] + [
+        arg for name, value in SMOKE.items() for arg in ("-p", f"{name}={value}")]
+    second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    threads = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = "1"  # the kernels papermill starts inherit it
     os.environ["O1LITE_FIGURES_DIR"] = str(figures)
     os.environ["O1LITE_RUNS_DIR"] = str(tmp_path_factory.getbasetemp() / "runs")  # never the repository's runs/
-    manifest = runner.reproduce("tiny", parameters=SMOKE)
-    return manifest, figures
+    try:
+        manifest = runner.reproduce("tiny", parameters=SMOKE)
+    finally:
+        if threads is None:
+            os.environ.pop("OMP_NUM_THREADS")
+        else:
+            os.environ["OMP_NUM_THREADS"] = threads
+        output, _ = second.communicate(timeout=900)
+    return manifest, figures, (second.returncode, output, again / "figures")
 
 
 def test_every_chapter_runs_in_smoke_mode(smoke_run):
-    manifest, figures = smoke_run
+    manifest, figures, _ = smoke_run
     failures = [f"{c['chapter']}: {c['error']}" for c in manifest.chapters if c["status"] != "ok"]
     assert not failures, failures
     assert [c["chapter"] for c in manifest.chapters] == [p.name[:2] for p in NOTEBOOKS]
@@ -72,7 +92,7 @@ def test_every_chapter_runs_in_smoke_mode(smoke_run):
 
 @pytest.mark.parametrize("chapter", sorted(EXPECTED))
 def test_recorded_metrics_exist_and_are_in_range(smoke_run, chapter):
-    _, figures = smoke_run
+    _, figures, _ = smoke_run
     if not any(p.name.startswith(chapter) for p in NOTEBOOKS):
         pytest.skip(f"chapter {chapter} not written yet")
     metrics = json.loads((figures / f"{chapter}_metrics.json").read_text())
@@ -85,21 +105,17 @@ def test_recorded_metrics_exist_and_are_in_range(smoke_run, chapter):
     assert list(figures.glob(f"{chapter}_*.png"))
 
 
-def test_same_seed_gives_identical_metrics(smoke_run, tmp_path, monkeypatch):
+def test_same_seed_gives_identical_metrics(smoke_run):
     """Every chapter, run again from nothing (a fresh runs folder: the micro base, TCGs,
     policies and searches are all rebuilt), records the same numbers. The keys each
     file lists as volatile (timings, throughputs) are the only exception, which is
     the determinism `record.py` and the README state."""
-    _, figures = smoke_run
-    monkeypatch.setenv("O1LITE_FIGURES_DIR", str(tmp_path / "figures"))
-    monkeypatch.setenv("O1LITE_RUNS_DIR", str(tmp_path / "runs"))
-    manifest = runner.reproduce("tiny", parameters=SMOKE)
-    assert all(c["status"] == "ok" for c in manifest.chapters), [c["error"] for c in manifest.chapters]
+    _, figures, (returncode, output, again) = smoke_run
+    assert returncode == 0, output[-3000:]
 
     def stable(path):
         record = json.loads(path.read_text())
         return {k: v for k, v in record.items() if k not in record["volatile"]}
 
     for first in sorted(figures.glob("[0-9][0-9]_metrics.json")):
-        again = tmp_path / "figures" / first.name
-        assert stable(again) == stable(first), first.name
+        assert stable(again / first.name) == stable(first), first.name
