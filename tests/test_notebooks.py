@@ -73,12 +73,15 @@ def smoke_run(tmp_path_factory):
     os.environ["O1LITE_RUNS_DIR"] = str(tmp_path_factory.getbasetemp() / "runs")  # never the repository's runs/
     try:
         manifest = runner.reproduce("tiny", parameters=SMOKE)
+        output, _ = second.communicate(timeout=900)
     finally:
         if threads is None:
             os.environ.pop("OMP_NUM_THREADS")
         else:
             os.environ["OMP_NUM_THREADS"] = threads
-        output, _ = second.communicate(timeout=900)
+        if second.poll() is None:  # the first run failed, or the second overran: never leave it on the cores
+            second.kill()
+            second.wait()
     return manifest, figures, (second.returncode, output, again / "figures")
 
 
