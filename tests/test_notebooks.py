@@ -33,6 +33,9 @@ EXPECTED = {
                                        "rl_pass_at_1_process_only", "rl_pass_at_1_rft_control", "rl_pass_at_1_final_hard",
                                        "rl_reward_hacking_rate", "rl_truncated_fraction")}
     | {"rl_final_minus_init": (-1.0, 1.0), "rl_final_minus_rft": (-1.0, 1.0), "sandbox_workers_lost": (0, 0), "seeds": (1, 1)},
+    "07": {key: (0.0, 1.0) for key in ("select_sample_pass_at_1", "select_oracle_n1", "select_oracle_n16", "select_pass_at_1_n1",
+                                       "select_random_k1_n16", "select_best_k10_n16", "select_filter_k1_n16", "select_cluster_random_k1_n16")}
+    | {"sandbox_workers_lost": (0, 0), "seeds": (1, 1), "n_samples": (16, 16)},
     "03": {f"pass_at_{k}_{fmt}{s}": (0.0, 1.0) for k in (1, 10) for fmt in ("vanilla", "pseudocode") for s in ("", "_hard")}
     | {"sft_vanilla_seconds": (0.0, 600.0), "sft_pseudocode_seconds": (0.0, 600.0),
        "pass_at_1_pseudocode_minus_vanilla": (-1.0, 1.0), "sampling_pass_rate_pseudocode_minus_vanilla": (-1.0, 1.0), "seeds": (1, 1)},

@@ -13,6 +13,8 @@ a fresh machine they are built on first use:
   maps to an empty list (the caller counts and reports the fallback).
 - `search_trees(...)`: chapter 04's MCTS over a problem set with a policy,
   one folder of JSONL records per setting (`o1lite.stages.mcts.synthesize`).
+- `pointwise_prm(...)`: chapter 05's point-wise PRM of a seed (its training
+  trees grown, its labels, started from chapter 03's pseudocode policy).
 
 Nothing here trains a new kind of model or computes a result; each function
 only names and calls the stage that owns the artifact. Introduced in chapter 05
@@ -29,7 +31,7 @@ from ..problems import Problem
 from ..profiles import Profile, get_profile, run_dir
 from ..record import source_hash, stable_hash
 from ..sandbox import Sandbox
-from . import mcts, policies, tcg
+from . import mcts, policies, prm, tcg
 
 
 def policy(profile: str | Profile, fmt: str, seed: int) -> tuple[Path, tuple]:
@@ -100,3 +102,16 @@ def search_trees(profile: str | Profile, fmt: str, problems: Sequence[Problem], 
     stats = {**losses, "steps": policy.steps_generated, "tokens": policy.tokens_generated,
              "seconds": round(time.perf_counter() - started, 2)}
     return folder, mcts.load_records(folder), stats
+
+
+def pointwise_prm(profile: str | Profile, seed: int, problems: Sequence[Problem], config, **search) -> Path:
+    """Chapter 05's point-wise PRM for `seed` (`config`, a `prm.PRMConfig`): the
+    pseudocode policy's search trees on `problems` rewarded by the TCG's tests,
+    the PRM trained on them from the policy. Returns its folder (`prm.load_prm`
+    loads it); a cache hit after chapter 05 ran with the same settings."""
+    adapter, loaded = policy(profile, "pseudocode", seed)
+    tests = generated_tests(profile, seed, (problems,))
+    _, records, _ = search_trees(profile, "pseudocode", problems, "prm_train", seed, loaded, adapter, tests,
+                                 progress=False, **search)
+    folder, _ = prm.train_prm(profile, records, config, adapter=adapter)
+    return folder
