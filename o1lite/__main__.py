@@ -38,7 +38,18 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--every", type=int, default=250, help="evaluate every this many steps")
     cal.add_argument("--n-eval", type=int, default=200, help="problems per held-out split")
     cal.add_argument("--out", default=None, help="JSON file the curves are appended to (default figures/00_calibration.json)")
+    res = commands.add_parser("results", help="the papers' lessons beside ours, each with its verdict (chapter 08's table)")
+    res.add_argument("--readme", default=None, help="write the table between the results markers of this README instead of printing it")
     args = parser.parse_args(argv)
+
+    if args.command == "results":
+        from .results import readme_table, write_readme
+
+        if args.readme:
+            print(f"{args.readme}: " + ("table updated" if write_readme(args.readme) else "table already up to date"))
+        else:
+            print(readme_table())
+        return 0
 
     if args.command == "check":
         from .check import check

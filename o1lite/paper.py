@@ -21,3 +21,18 @@ TABLE1 = {
     "Qwen2.5-Coder-7B": (57.7, 58.2, 49.3, 74.9),
 }
 TABLE1_SOURCE = "o1-Coder Table 1 (MBPP, MCTS sampling)"
+
+# Competitive Programming with Large Reasoning Models (OpenAI, 2025, arXiv 2502.06807), §3.2–3.4:
+# o1-ioi at IOI 2024, 10,000 samples per subtask, 50 submissions; points out of 600.
+IOI_2024 = {"random_50": 156.0, "selected_50": 213.0, "all_10000": 362.14}
+IOI_SOURCE = "Competitive Programming with Large Reasoning Models §3.2–3.4 (o1-ioi at IOI 2024)"
+CODEFORCES_RATING = {"o1-ioi": 1807, "o1-ioi, public-test filter": 2092, "o1-ioi, full strategy": 2214, "o3": 2724}
+
+# AlphaCode (Li et al., 2022, arXiv 2203.07814) §4.5–4.6: 10@k solve rate (%) on the validation set,
+# after filtering on the examples, without and with clustering.
+ALPHACODE_10_AT = {"1k": (16.9, 21.0), "100k": (28.2, 31.8), "1M": (31.8, 34.2)}
+ALPHACODE_SOURCE = "AlphaCode §4.5–4.6 (CodeContests validation, 10@k)"
+
+# CodeT (Chen et al., 2022, arXiv 2207.10397): HumanEval pass@1 (%), code-davinci-002, without and with dual agreement.
+CODET_HUMANEVAL = (47.0, 65.8)
+CODET_SOURCE = "CodeT, main results (HumanEval pass@1, code-davinci-002)"

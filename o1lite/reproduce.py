@@ -62,6 +62,7 @@ HEADLINES = {
     "05": ("prm_step_auroc_pointwise", "prm_step_auroc_pointwise_reference_labels", "bon_prm_minus_random"),
     "06": ("rl_pass_at_1_init", "rl_pass_at_1_final", "rl_final_minus_init", "rl_final_minus_rft", "rl_reward_hacking_rate"),
     "07": ("select_sample_pass_at_1", "select_oracle_n64", "select_best_k1_n64", "select_gap_recovered_k1", "select_gap_recovered_k10"),
+    "08": ("lessons_reproduced", "lessons_total"),
 }
 
 

@@ -33,6 +33,7 @@ EXPECTED = {
                                        "rl_pass_at_1_process_only", "rl_pass_at_1_rft_control", "rl_pass_at_1_final_hard",
                                        "rl_reward_hacking_rate", "rl_truncated_fraction")}
     | {"rl_final_minus_init": (-1.0, 1.0), "rl_final_minus_rft": (-1.0, 1.0), "sandbox_workers_lost": (0, 0), "seeds": (1, 1)},
+    "08": {"lessons_total": (12, 12), "lessons_reproduced": (0, 12), "lessons_not_run": (0, 12)},
     "07": {key: (0.0, 1.0) for key in ("select_sample_pass_at_1", "select_oracle_n1", "select_oracle_n16", "select_pass_at_1_n1",
                                        "select_random_k1_n16", "select_best_k10_n16", "select_filter_k1_n16", "select_cluster_random_k1_n16")}
     | {"sandbox_workers_lost": (0, 0), "seeds": (1, 1), "n_samples": (16, 16)},
