@@ -23,6 +23,7 @@ metrics files that the chapters wrote and the papers' numbers in
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,13 +77,14 @@ LESSONS = (
     Lesson("rl_beats_rejection_sampling", "RL beats fine-tuning on the same samples filtered by the same reward (RFT)",
            "o1-Coder §6 (self-play RL)", "06", "rl_final_minus_rft", +1, None, "not compared in the paper",
            "neither moves the policy, so neither can beat the other"),
-    Lesson("more_samples_help", "more samples at test time raise the solve rate", "Competitive Programming with LRMs §3; AlphaCode §4.5",
-           "07", "select_best_n64_minus_n1_k1", +1, None, "log-linear in samples (AlphaCode)", ""),
-    Lesson("selection_beats_random", "selecting submissions beats submitting random samples", paper.IOI_SOURCE,
-           "07", "select_best_minus_random_k10_n64", +1, None,
+    Lesson("more_samples_help", "more samples at test time raise the solve rate of one selected submission (64 samples against 4)",
+           "Competitive Programming with LRMs §3; AlphaCode §4.5", "07", "select_best_n64_minus_n4_k1", +1, None,
+           "log-linear in samples (AlphaCode)", "with two public examples to filter on, 4 samples already hold most of what 64 do"),
+    Lesson("selection_beats_random", "selecting 10 submissions beats submitting 10 distinct programs at random", paper.IOI_SOURCE,
+           "07", "select_best_minus_distinct_k10_n64", +1, None,
            f"IOI 2024: {paper.IOI_2024['random_50']:.0f} → {paper.IOI_2024['selected_50']:.0f} points of {paper.IOI_2024['all_10000']:.0f} (50 submissions)", ""),
     Lesson("clustering_adds_to_filtering", "clustering by outputs on generated inputs adds to filtering on the examples",
-           paper.ALPHACODE_SOURCE, "07", "select_best_minus_filter_k10_n64", +1,
+           paper.ALPHACODE_SOURCE, "07", "select_cluster_tcg_minus_filter_k10_n64", +1,
            (paper.ALPHACODE_10_AT["1k"][1] - paper.ALPHACODE_10_AT["1k"][0]) / 100, "10@1k: 16.9% → 21.0%",
            "two public examples already reject nearly every wrong program of these short problems, leaving clustering nothing to add"),
     Lesson("codet_beats_one_sample", "ranking by dual agreement with generated tests beats one sample", paper.CODET_SOURCE,
@@ -106,9 +108,10 @@ def verdict(lesson: Lesson, metrics: dict[str, dict]) -> str:
     if lesson.metric is None:
         return "not measurable here"
     found = metrics.get(lesson.chapter or "", {})
-    if found.get(lesson.metric) is None or not found.get(f"{lesson.metric}_ci95"):
-        return "not run"
-    low, high = found[f"{lesson.metric}_ci95"]
+    ci = found.get(f"{lesson.metric}_ci95")
+    if found.get(lesson.metric) is None or not ci or not all(isinstance(end, (int, float)) and math.isfinite(end) for end in ci):
+        return "not run"  # missing, or a CI that could not be computed (NaN, written as null)
+    low, high = ci
     return "reproduced" if (low > 0 if lesson.direction > 0 else high < 0) else "not reproduced"
 
 

@@ -34,6 +34,16 @@ def test_missing_numbers_are_not_run_and_claims_without_a_metric_are_not_measura
     assert unmeasurable and all(results.verdict(l, {}) == "not measurable here" for l in unmeasurable)
 
 
+def test_a_ci_that_could_not_be_computed_is_not_run():
+    assert results.verdict(UP, {UP.chapter: {UP.metric: 0.1, f"{UP.metric}_ci95": [None, None]}}) == "not run"
+    assert results.verdict(UP, {UP.chapter: {UP.metric: 0.1, f"{UP.metric}_ci95": [float("nan"), 0.2]}}) == "not run"
+
+
+def test_every_lesson_reads_its_own_difference():
+    keys = [l.metric for l in results.LESSONS if l.metric]
+    assert len(keys) == len(set(keys)) and all("_minus_" in key for key in keys)
+
+
 def test_one_chapters_metrics_still_render(tmp_path):
     shutil.copy(ROOT / "figures" / "07_metrics.json", tmp_path)
     rows = results.lessons(results.load_metrics(tmp_path))

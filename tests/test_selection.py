@@ -122,3 +122,26 @@ def test_gap_recovered_is_a_ratio_of_sums():
     assert selection.gap_recovered(items) == pytest.approx((1.5 - 0.75) / (2.0 - 0.75))
     assert math.isnan(selection.gap_recovered([(0.0, 0.0, 0.0)]))  # no gap to recover
     assert selection.random_at(5, 0, 3) == 0.0 and selection.random_at(2, 1, 10) == 1.0
+
+
+def test_baselines_with_duplicates_public_failures_and_no_code_match_brute_force():
+    """Program 0 is right and passes the public cases, 1 is wrong and fails them, 2 is wrong and passes;
+    one sample wrote no code. Every budget's baselines against enumerating the picks."""
+    pool = toy_pool([True, False, False], samples=[1, 1, 2, -1, 0, 1])
+    pool.public = [True, False, True]
+    found = selection.measure(pool, budgets=(1, 2, 3, 6), ks=(1, 2), rankers=("cluster",), sources=("random",))
+    right = [p >= 0 and pool.correct[p] for p in pool.samples]
+    passing = [p >= 0 and pool.public[p] for p in pool.samples]
+    for n in (1, 2, 3, 6):
+        chunks = [list(range(i, i + n)) for i in range(0, 6, n)]
+        for k in (1, 2):
+            def share(members):
+                picks = list(itertools.combinations(members, min(k, len(members))))
+                return sum(any(right[i] for i in pick) for pick in picks) / len(picks)
+            filtered = [share([i for i in chunk if passing[i]] or chunk) for chunk in chunks]
+            assert found["select"]["filter"][n][k] == pytest.approx(sum(filtered) / len(chunks))
+            first = [list(dict.fromkeys(pool.samples[i] for i in chunk if pool.samples[i] >= 0))[:k] for chunk in chunks]
+            assert found["select"]["distinct"][n][k] == pytest.approx(sum(any(pool.correct[p] for p in f) for f in first) / len(chunks))
+    assert found["select"]["filter"][6][1] == pytest.approx(0.5)  # the public-passing samples: one of program 0, one of program 2
+    with pytest.raises(ValueError, match="must divide"):
+        selection.measure(pool, budgets=(4,), ks=(1,))

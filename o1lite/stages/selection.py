@@ -26,9 +26,12 @@ pieces small:
   member), `combined` (an o1-ioi-style mix of the three and the errors on
   generated inputs; equal weights, not learned).
 - `measure(pool, budgets, ks)`: the N samples reused for every smaller
-  budget as disjoint subsets of the draw order; the random pick and the
-  oracle in closed form (`o1lite.metrics.pass_at_k`), every selector by
-  running it. `gap_recovered` is the headline: (select@k - pass@1) /
+  budget as disjoint subsets of the draw order (each budget divides N); per
+  subset, the oracle (does it hold a right program?), k random samples and
+  k random samples among those that pass the public cases in closed form
+  (`o1lite.metrics.pass_at_k`: samples, so duplicates of one program can
+  fill several of the k), the first k *distinct* programs drawn (the fair
+  random baseline for k > 1 submissions), and every selector by running it. `gap_recovered` is the headline: (select@k - pass@1) /
   (pass@N - pass@1), a ratio of sums over problems.
 
 Introduced in chapter 07.
@@ -375,11 +378,14 @@ def random_at(n: int, c: int, k: int) -> float:
     return 0.0 if c == 0 else pass_at_k(n, c, min(k, n))
 
 
+BASELINES = ("random", "distinct", "filter")  # no ranking: k random samples, the first k distinct programs, k random public-passing samples
+
+
 def methods(rankers: Sequence[str] = RANKERS, sources: Sequence[str] = SOURCES) -> list[str]:
-    """The selectors `measure` reports: random, filter, then `ranker:source` (CodeT
-    groups by cases, so it has one source), then clustering alone, without the
-    public filter (`cluster:source:unfiltered`: what clustering buys by itself)."""
-    found = ["random", "filter"] + [f"{r}:{s}" for r in rankers for s in sources if r != "codet" or s == "tcg"]
+    """What `measure` reports: the `BASELINES`, then `ranker:source` (CodeT groups
+    by cases, so it has one source), then clustering alone, without the public
+    filter (`cluster:source:unfiltered`: what clustering buys by itself)."""
+    found = list(BASELINES) + [f"{r}:{s}" for r in rankers for s in sources if r != "codet" or s == "tcg"]
     return found + ([f"cluster:{s}:unfiltered" for s in sources] if "cluster" in rankers else [])
 
 
@@ -388,8 +394,12 @@ def measure(pool: Pool, budgets: Sequence[int], ks: Sequence[int], rankers: Sequ
     """One problem's solve rates at every budget n and number of submissions k,
     averaged over the disjoint budgets of its draw: `pass1` (a sample's
     chance), `oracle[n]`, `select[method][n][k]`, and the cost of a budget,
-    `tokens[n]` and `programs[n]` (distinct programs run)."""
+    `tokens[n]` and `programs[n]` (distinct programs run). Every budget must
+    divide the draw, so that each uses every sample once and pass@1 is the
+    same for all."""
     total = len(pool.samples)
+    if any(n < 1 or total % n for n in budgets):
+        raise ValueError(f"every budget must divide the {total} samples drawn: got {list(budgets)}")
     right = [p >= 0 and pool.correct[p] for p in pool.samples]
     passing = [p >= 0 and pool.public[p] for p in pool.samples]
     found = {"pass1": sum(right) / total, "oracle": {}, "tokens": {}, "programs": {},
@@ -404,8 +414,10 @@ def measure(pool: Pool, budgets: Sequence[int], ks: Sequence[int], rankers: Sequ
             oracle += c > 0
             tokens += sum(pool.tokens[i] for i in chunk)
             programs += len({pool.samples[i] for i in chunk if pool.samples[i] >= 0})
+            drawn = list(dict.fromkeys(pool.samples[i] for i in chunk if pool.samples[i] >= 0))  # distinct, in draw order
             for k in ks:
                 tally["random"][k] += random_at(n, c, k)
+                tally["distinct"][k] += any(pool.correct[p] for p in drawn[:k])
                 tally["filter"][k] += random_at(len(kept), sum(right[i] for i in kept), k)
             for method in tally:
                 if ":" not in method:
