@@ -12,7 +12,7 @@ PROFILE ?= tiny
 # parameters and upstream chapters are unchanged since its last successful run is skipped.
 FORCE ?=
 
-.PHONY: install reproduce test bench clean-runs
+.PHONY: install reproduce test test-quick bench clean-runs
 
 install: $(STAMP)
 
@@ -27,6 +27,10 @@ reproduce: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The same without the chapters' run on a Qwen2.5-shaped checkpoint (its slowest part), for a quick loop.
+test-quick: $(STAMP)
+	O1LITE_QWEN_PASS=0 $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sandbox_bench.py

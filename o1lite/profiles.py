@@ -60,6 +60,7 @@ class TinyConfig:
 
 
 # Micro sizes for smoke tests: seconds to build, numbers meaningless.
+SMOKE_NEW_TOKENS = 16  # tokens per step or solution of a checkpoint profile's smoke run
 MICRO = TinyConfig(vocab_size=400, hidden_size=64, num_layers=2, num_heads=4, num_kv_heads=2,
                    intermediate_size=128, n_train_problems=300, steps=30, schedule_steps=None, batch_size=16,
                    warmup_steps=5)
@@ -109,13 +110,23 @@ class UnknownProfile(ValueError):
     pass
 
 
-def get_profile(name: str | Profile, smoke: bool = False) -> Profile:
+def get_profile(name: str | Profile, smoke: bool = False, suite: str | None = None) -> Profile:
     """A known profile by name, or a profile for a hub id (`org/name`) or local
-    directory; with `smoke`, at micro sizes (see the module docstring).
+    directory; with `smoke`, at micro sizes (see the module docstring); with
+    `suite` other than its own, training and evaluating on that suite instead
+    (named `<name>-<suite>`, so its runs never mix with the profile's own).
     A `Profile` is returned as it is (with `smoke`, made micro)."""
     profile = _named_profile(name)
+    if suite is not None and suite != profile.suite:
+        from .problems import SUITES
+
+        if suite not in SUITES:
+            raise UnknownProfile(f"unknown suite {suite!r}: pass SUITE as one of {', '.join(SUITES)} (or None for the profile's own)")
+        profile = replace(profile, name=f"{profile.name}-{suite}", suite=suite)
     if smoke and not profile.smoke:
-        profile = replace(profile, smoke=True, tiny=MICRO if profile.is_tiny else None)
+        # a checkpoint's smoke run keeps its model but writes short outputs (random weights never stop early)
+        profile = replace(profile, smoke=True, tiny=MICRO if profile.is_tiny else None,
+                          max_new_tokens=profile.max_new_tokens if profile.is_tiny else SMOKE_NEW_TOKENS)
     return profile
 
 

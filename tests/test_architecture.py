@@ -14,7 +14,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "o1lite"
 STAGES = PACKAGE / "stages"
-RUNNER = {"reproduce.py", "__main__.py", "launch.py"}  # the command lines sit above everything
+RUNNER = {"reproduce.py", "__main__.py", "launch.py", "checkpoints.py"}  # the command lines sit above everything
 HEAVY = {"torch", "transformers", "trl", "peft", "datasets", "matplotlib", "seaborn", "tqdm", "pandas", "numpy", "tokenizers"}
 # internal modules that import a heavy library at their top: a stage imports them inside the function that needs them
 HEAVY_INTERNAL = {"models", "generation", "training", "evaluate", "plots"}

@@ -3,17 +3,22 @@ through the runner with micro parameters (SMOKE=True); its metrics recorded
 and in range. Also: same seed, same machine, identical metrics."""
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from o1lite import checkpoints
 from o1lite import reproduce as runner
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 SMOKE = {"SMOKE": True, "SEEDS": 1}  # micro sizes, one seed
+# `make test-quick` (O1LITE_QWEN_PASS=0) leaves out the Qwen-shaped pass, the slowest part of `make test`.
+QWEN_PASS = os.environ.get("O1LITE_QWEN_PASS", "1") != "0"
+QWEN_CHAPTERS = ["00", "02", "03", "04", "05", "06", "07", "08"]
 
 # Keys each chapter must record, and the range each must lie in.
 EXPECTED = {
@@ -60,17 +65,28 @@ def smoke_run(tmp_path_factory):
     """Every chapter in smoke mode, twice: here, and at the same time in a second
     process from an empty runs folder (the determinism test compares the two).
     Both use one torch thread, so the pair costs about one run's wall time on two
-    cores, and equal thread counts are what "same seed, same numbers" promises."""
-    import os
+    cores, and equal thread counts are what "same seed, same numbers" promises.
+    A third process runs the chapters on a Qwen2.5-shaped checkpoint meanwhile."""
     import subprocess
     import sys
 
     figures = tmp_path_factory.mktemp("smoke_figures")
     again = tmp_path_factory.mktemp("smoke_again")
+    qwen = tmp_path_factory.mktemp("smoke_qwen")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "O1LITE_FIGURES_DIR": str(again / "figures"), "O1LITE_RUNS_DIR": str(again / "runs")}
     command = [sys.executable, "-m", "o1lite", "reproduce", "--profile", "tiny"] + [
         arg for name, value in SMOKE.items() for arg in ("-p", f"{name}={value}")]
     second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # The Qwen path, at the same time: every chapter that loads a model, on a Qwen2.5-0.5B-Instruct-shaped
+    # folder (one layer of the real sizes, random weights), offline on the synthetic suite. Chapter 01 loads
+    # no model (the tiny pass covers it); one round of self-play (the tiny pass runs two).
+    third = None
+    if QWEN_PASS:
+        folder = checkpoints.build_qwen25_shaped(qwen / "qwen2.5-0.5b-instruct-shaped", layers=1)
+        qwen_env = {**env, "O1LITE_FIGURES_DIR": str(qwen / "figures"), "O1LITE_RUNS_DIR": str(qwen / "runs")}
+        third = subprocess.Popen(command[:5] + [str(folder), "--only", ",".join(QWEN_CHAPTERS)] + command[6:]
+                                 + ["-p", "SUITE=synthetic", "-p", "ROUNDS=1"], env=qwen_env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     threads = os.environ.get("OMP_NUM_THREADS")
     os.environ["OMP_NUM_THREADS"] = "1"  # the kernels papermill starts inherit it
     os.environ["O1LITE_FIGURES_DIR"] = str(figures)
@@ -78,19 +94,21 @@ def smoke_run(tmp_path_factory):
     try:
         manifest = runner.reproduce("tiny", parameters=SMOKE)
         output, _ = second.communicate(timeout=900)
+        qwen_output, _ = third.communicate(timeout=1200) if third else ("", None)
     finally:
         if threads is None:
             os.environ.pop("OMP_NUM_THREADS")
         else:
             os.environ["OMP_NUM_THREADS"] = threads
-        if second.poll() is None:  # the first run failed, or the second overran: never leave it on the cores
-            second.kill()
-            second.wait()
-    return manifest, figures, (second.returncode, output, again / "figures")
+        for process in (second, third):
+            if process is not None and process.poll() is None:  # the first run failed, or this one overran: never leave it on the cores
+                process.kill()
+                process.wait()
+    return manifest, figures, (second.returncode, output, again / "figures"), (third and third.returncode, qwen_output, qwen / "figures")
 
 
 def test_every_chapter_runs_in_smoke_mode(smoke_run):
-    manifest, figures, _ = smoke_run
+    manifest, figures, *_ = smoke_run
     failures = [f"{c['chapter']}: {c['error']}" for c in manifest.chapters if c["status"] != "ok"]
     assert not failures, failures
     assert [c["chapter"] for c in manifest.chapters] == [p.name[:2] for p in NOTEBOOKS]
@@ -99,7 +117,7 @@ def test_every_chapter_runs_in_smoke_mode(smoke_run):
 
 @pytest.mark.parametrize("chapter", sorted(EXPECTED))
 def test_recorded_metrics_exist_and_are_in_range(smoke_run, chapter):
-    _, figures, _ = smoke_run
+    _, figures, *_ = smoke_run
     if not any(p.name.startswith(chapter) for p in NOTEBOOKS):
         pytest.skip(f"chapter {chapter} not written yet")
     metrics = json.loads((figures / f"{chapter}_metrics.json").read_text())
@@ -117,7 +135,7 @@ def test_same_seed_gives_identical_metrics(smoke_run):
     policies and searches are all rebuilt), records the same numbers. The keys each
     file lists as volatile (timings, throughputs) are the only exception, which is
     the determinism `record.py` and the README state."""
-    _, figures, (returncode, output, again) = smoke_run
+    _, figures, (returncode, output, again), _ = smoke_run
     assert returncode == 0, output[-3000:]
 
     def stable(path):
@@ -126,3 +144,19 @@ def test_same_seed_gives_identical_metrics(smoke_run):
 
     for first in sorted(figures.glob("[0-9][0-9]_metrics.json")):
         assert stable(again / first.name) == stable(first), first.name
+
+
+def test_every_chapter_runs_on_a_qwen25_shaped_checkpoint(smoke_run):
+    """`python -m o1lite reproduce --profile <folder> -p SMOKE=True -p SUITE=synthetic`
+    on a Qwen2.5-0.5B-Instruct-shaped folder: every chapter to the end, offline,
+    with the instruct profile's chat template and few-shot prompts."""
+    if not QWEN_PASS:
+        pytest.skip("O1LITE_QWEN_PASS=0 (make test-quick)")
+    *_, (returncode, output, figures) = smoke_run
+    assert returncode == 0, output[-3000:]
+    manifest = json.loads((figures / "manifest.json").read_text())
+    assert [c["chapter"] for c in manifest["chapters"] if c["status"] == "ok"] == QWEN_CHAPTERS
+    for chapter in ("00", "02", "03", "04", "05", "06", "07"):
+        metrics = json.loads((figures / f"{chapter}_metrics.json").read_text())
+        assert metrics["profile"] == "qwen2.5-0.5b-instruct-shaped-synthetic", chapter  # the suite override's own runs
+    assert 0.0 <= json.loads((figures / "00_metrics.json").read_text())["base_pass_at_1_test"] <= 1.0

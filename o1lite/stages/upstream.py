@@ -35,11 +35,35 @@ from . import mcts, policies, prm, tcg
 
 
 def policy(profile: str | Profile, fmt: str, seed: int) -> tuple[Path, tuple]:
-    """Chapter 03's `fmt` policy for `seed`: (adapter folder, (model, tokenizer)), trained first when missing."""
+    """Chapter 03's `fmt` policy for `seed`: (adapter folder, (model, tokenizer)), trained first when missing.
+
+    An instruct (chat) profile is prompted few-shot, as chapter 03 does by
+    default (`FEW_SHOT_ONLY`): its "adapter" is `few_shot_adapter`, a LoRA
+    adapter that changes nothing, so every later stage that starts from an
+    adapter folder (search, PRM, RL, RFT, selection) takes it as it is."""
 
     profile = get_profile(profile)
+    if profile.chat:
+        adapter = few_shot_adapter(profile)
+        return adapter, policies.load_policy(profile, adapter)
     adapter, _ = policies.train_policy(profile, fmt, policies.policy_training(profile, seed))
     return adapter, policies.load_policy(profile, adapter)
+
+
+def few_shot_adapter(profile: str | Profile) -> Path:
+    """A LoRA adapter whose B matrices are zero (peft's initialisation), saved once per
+    checkpoint: merged, it leaves every weight exactly as it was, so the policy
+    is the checkpoint itself, prompted few-shot."""
+    from peft import get_peft_model
+
+    from .. import models
+
+    profile = get_profile(profile)
+    folder = run_dir(profile, "03") / "few_shot" / stable_hash([profile.base_id, profile.lora_rank])
+    if not (folder / "adapter_config.json").exists():
+        model, _ = models.load_model(profile, device="cpu")
+        get_peft_model(model, models.lora_config(profile.lora_rank)).save_pretrained(folder)
+    return folder
 
 
 def tcg_key(profile: str | Profile, seed: int) -> str:

@@ -1,0 +1,190 @@
+"""One prepared check of the GPU path, about 5 minutes on one H100 (the budget is 8).
+
+    python benchmarks/gpu_check.py                # on the GPU machine, from the repository root
+    python benchmarks/gpu_check.py --quick        # anywhere: 2-layer shapes, a few steps (about 2 minutes on 2 CPU cores)
+
+It runs, in order, and prints one line per measurement (also written as
+JSON to `--out`, default `runs/gpu_check.json`):
+
+1. the environment: torch, CUDA device and memory, whether unsloth imports
+   (and so whether `o1lite.models.load_model` would load Qwen profiles
+   through `FastLanguageModel`);
+2. the tiny pipeline's smoke run on this device (`python -m o1lite
+   reproduce --profile tiny -p SMOKE=True -p SEEDS=1`, every chapter), with
+   its wall time;
+3. for Qwen2.5-0.5B and -1.5B shapes (random weights, the released per-layer
+   sizes, layer count and 151,936-token vocabulary, bf16; written by
+   `o1lite.checkpoints`): LoRA SFT steps through `o1lite.training.sft_lora`
+   (TRL's SFTTrainer), GRPO steps through `o1lite.stages.rl.grpo_lora`
+   (TRL's GRPOTrainer), and batched generation; tokens per second for
+   training and for generation, and peak GPU memory, for each.
+
+Random weights make every output meaningless text; only speed and memory
+are measured. Generation is forced to its full length (`min_new_tokens`).
+
+Offline GPU machines. If the machine has torch, transformers, peft and
+accelerate but no network, bring the rest as wheels, built here with
+
+    pip download --no-deps -d wheels trl==1.13.0 datasets==4.8.5 papermill \
+        nbformat nbclient ipykernel jupyter_client jupyter_core pyarrow dill xxhash \
+        multiprocess fsspec tenacity entrypoints ansicolors
+    pip download --no-deps -d wheels --python-version 3.12 --only-binary=:all: pyarrow
+
+then, on the GPU machine, `pip install --no-index --no-deps wheels/*.whl`
+and `pip install --no-deps -e .` in the repository (a wheel that is
+missing shows as an ImportError naming it). unsloth is optional: without
+it the check says so and the Qwen shapes load through transformers + peft,
+as `load_model` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def line(record: dict, results: list, out: Path) -> None:
+    results.append(record)
+    print(" · ".join(f"{k} {v}" for k, v in record.items()), flush=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n")  # incremental: a killed run keeps what it measured
+
+
+def environment() -> dict:
+    import torch
+
+    from o1lite.models import unsloth_available
+
+    record = {"check": "environment", "torch": torch.__version__, "cuda": torch.cuda.is_available()}
+    if torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(0)
+        record.update(device=props.name, memory_gib=round(props.total_memory / 2**30, 1))
+    record["unsloth"] = unsloth_available()
+    return record
+
+
+def tiny_smoke(timeout: int) -> dict:
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "o1lite", "reproduce", "--profile", "tiny", "-p", "SMOKE=True", "-p", "SEEDS=1"]
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {**os.environ, "O1LITE_RUNS_DIR": f"{scratch}/runs", "O1LITE_FIGURES_DIR": f"{scratch}/figures"}
+        try:
+            done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+            status = "ok" if done.returncode == 0 else f"failed: {(done.stdout + done.stderr).strip().splitlines()[-1:]}"
+        except subprocess.TimeoutExpired:
+            status = f"timed out after {timeout} s"
+    return {"check": "tiny smoke, every chapter", "status": status, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def qwen_shape(size: str, quick: bool, folder: Path) -> list[dict]:
+    """SFT, GRPO and generation on a random-init Qwen2.5-`size` shape."""
+    import datasets
+    import torch
+
+    from o1lite import checkpoints, models
+    from o1lite.problems import load_problems
+    from o1lite.stages import rl
+    from o1lite.training import sft_lora
+
+    gpu = torch.cuda.is_available()
+    dtype = torch.bfloat16 if gpu else torch.float32
+    checkpoints.build_qwen25_shaped(folder, size, layers=2 if quick else None,
+                                    vocab_size=None if quick else checkpoints.QWEN25_VOCAB, dtype=dtype)
+    model, tokenizer = models.load_model(str(folder))
+    parameters = sum(p.numel() for p in model.parameters())
+    name = f"Qwen2.5-{size} shape{' (2 layers)' if quick else ''}"
+    records = []
+
+    def peak() -> float | None:
+        return round(torch.cuda.max_memory_allocated() / 2**30, 2) if gpu else None
+
+    problems = load_problems("synthetic", "train", n=64, seed=0)
+    # SFT: prompt = the problem, completion = its reference program
+    rows = datasets.Dataset.from_list([{"prompt": p.prompt, "completion": p.reference} for p in problems])
+    tokens = sum(len(tokenizer(r["prompt"] + r["completion"]).input_ids) for r in rows) / len(rows)
+    steps, batch = (2, 4) if quick else (20, 16)
+    if gpu:
+        torch.cuda.reset_peak_memory_stats()
+    log = sft_lora(model, tokenizer, rows, folder / "sft", steps=steps, batch_size=batch, learning_rate=1e-4,
+                   warmup_steps=0, logging_steps=1)
+    records.append({"check": f"{name} LoRA SFT", "parameters_m": round(parameters / 1e6, 1), "steps": steps,
+                    "batch": batch, "tokens_per_s": round(steps * batch * tokens / log["seconds"]), "peak_gib": peak()})
+
+    # GRPO: a reward that varies within each group, so every update has a non-zero advantage (the
+    # sandbox's verdicts on random-weight text would all be 0); it times generation, scoring, backward.
+    model, tokenizer = models.load_model(str(folder))
+    generations, length = (2, 16) if quick else (8, 256)
+    config = rl.RLConfig(reward="outcome", steps=2 if quick else 5, batch_size=2 * generations if quick else 32,
+                         num_generations=generations, max_completion_length=length, learning_rate=1e-5)
+    prompts = datasets.Dataset.from_list([{"prompt": p.prompt} for p in problems])
+    reward = lambda completions, **_: [float(len(c) % 7) for c in completions]  # varies within a group
+    if gpu:
+        torch.cuda.reset_peak_memory_stats()
+    log = rl.grpo_lora(model, tokenizer, prompts, [reward], config, folder / "grpo")
+    completion_tokens = sum(r.get("completions/mean_length", 0) for r in log["log_history"] if "loss" in r)
+    mean_length = completion_tokens / max(1, sum(1 for r in log["log_history"] if "loss" in r))
+    records.append({"check": f"{name} GRPO", "updates": config.steps, "completions_per_update": config.batch_size,
+                    "completion_tokens_per_s": round(config.steps * config.batch_size * mean_length / log["seconds"]),
+                    "seconds_per_update": round(log["seconds"] / config.steps, 2), "peak_gib": peak()})
+
+    # Generation: a batch of prompts, every sequence forced to the full length
+    model.eval()
+    batch, new = (4, 16) if quick else (64, 256)
+    tokenizer.padding_side = "left"
+    encoded = tokenizer([p.prompt for p in problems[:batch]], return_tensors="pt", padding=True).to(model.device)
+    if gpu:
+        torch.cuda.reset_peak_memory_stats()
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    with torch.no_grad():
+        model.generate(**encoded, max_new_tokens=new, min_new_tokens=new, do_sample=True, temperature=0.8,
+                       pad_token_id=tokenizer.pad_token_id)
+    if gpu:
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - started
+    records.append({"check": f"{name} generation", "batch": batch, "new_tokens": new,
+                    "tokens_per_s": round(batch * new / seconds), "peak_gib": peak()})
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="2-layer shapes, a few steps, no tiny smoke run")
+    parser.add_argument("--sizes", default="0.5b,1.5b")
+    parser.add_argument("--smoke-timeout", type=int, default=240, help="seconds allowed for the tiny smoke run")
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "gpu_check.json")
+    args = parser.parse_args(argv)
+    results: list[dict] = []
+    started = time.perf_counter()
+    line(environment(), results, args.out)
+    if not args.quick:
+        line(tiny_smoke(args.smoke_timeout), results, args.out)
+    with tempfile.TemporaryDirectory() as scratch:
+        for size in args.sizes.split(","):
+            try:
+                for record in qwen_shape(size.strip(), args.quick, Path(scratch) / size):
+                    line(record, results, args.out)
+            except Exception as error:  # one failing size must not hide the other's numbers
+                line({"check": f"Qwen2.5-{size}", "status": f"failed: {type(error).__name__}: {error}"[:300]}, results, args.out)
+            import gc
+
+            import torch
+
+            gc.collect()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+    line({"check": "total", "seconds": round(time.perf_counter() - started, 1)}, results, args.out)
+    return 0 if all("failed" not in str(r.get("status", "")) for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
