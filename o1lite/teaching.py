@@ -133,3 +133,19 @@ def show_recorded(path, verbose: bool = False) -> None:
         print(json.dumps(record, indent=1))
     else:
         print(f"recorded {len(record)} entries in {path} (set VERBOSE = True to print them all)")
+
+
+def solution(chapter: str, number: int, namespace: dict[str, Any]):
+    """Exercise `number`'s answer as `solutions/<chapter>.py` computes it from the
+    notebook's variables (`namespace`: the notebook's `globals()`). A chapter
+    run with `SOLUTIONS = True` (the smoke test's) fills every answer this way
+    and checks it."""
+    import importlib.util
+
+    from .profiles import project_root
+
+    path = project_root() / "solutions" / f"{chapter}.py"
+    spec = importlib.util.spec_from_file_location(f"o1lite_solutions_{chapter}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, f"exercise_{number}")(namespace)

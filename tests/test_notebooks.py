@@ -15,7 +15,7 @@ from o1lite import reproduce as runner
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
-SMOKE = {"SMOKE": True, "SEEDS": 1}  # micro sizes, one seed
+SMOKE = {"SMOKE": True, "SEEDS": 1, "SOLUTIONS": True}  # micro sizes, one seed, every exercise answered from solutions/ and checked
 # `make test-quick` (O1LITE_QWEN_PASS=0) leaves out the Qwen-shaped pass, the slowest part of `make test`.
 QWEN_PASS = os.environ.get("O1LITE_QWEN_PASS", "1") != "0"
 QWEN_CHAPTERS = ["00", "02", "03", "04", "05", "06", "07", "08"]

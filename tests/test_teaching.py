@@ -40,3 +40,23 @@ def test_checkpoint_compares_with_the_recorded_run(tmp_path, monkeypatch, capsys
     assert "OUTSIDE" in teaching.checkpoint("pass_at_1", 0.9, before, "tiny")
     assert "not comparable" in teaching.checkpoint("pass_at_1", 0.6, before, "qwen2.5-0.5b-instruct")
     assert capsys.readouterr().out.count("\n") == 4  # one line each
+
+
+def test_every_exercise_cell_has_its_solution():
+    """Each `teaching.solution("NN", k, ...)` a chapter calls names a function in solutions/NN.py
+    (the smoke run, with SOLUTIONS = True, then runs it and the cell's check)."""
+    import ast
+    import re
+
+    from o1lite.profiles import project_root
+
+    root = project_root()
+    calls = {}
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        for chapter, number in re.findall(r'teaching\.solution\(\\"(\d\d)\\", (\d)', path.read_text()):
+            calls.setdefault(chapter, set()).add(int(number))
+    assert set(calls) == {"00", "01", "02", "03", "04"}
+    for chapter, numbers in calls.items():
+        tree = ast.parse((root / "solutions" / f"{chapter}.py").read_text())
+        defined = {int(node.name.split("_")[1]) for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("exercise_")}
+        assert numbers <= defined, (chapter, numbers - defined)
