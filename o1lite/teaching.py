@@ -72,7 +72,15 @@ def recorded(chapter: str) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _fmt(value: float, ci) -> str:
+def _number(value) -> float | None:
+    """A finite float, or None (a metrics file writes NaN, "not measured", as null)."""
+    return None if value is None or value != value else float(value)
+
+
+def _fmt(value, ci) -> str:
+    if _number(value) is None:
+        return "not measured"
+    ci = ci if ci and all(_number(v) is not None for v in ci) else None
     return f"{value:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
 
 
@@ -82,7 +90,7 @@ def checkpoint(key: str, estimate: dict | float, before: dict[str, Any], profile
     A recorded run of another profile (or a smoke run) is named, not compared."""
     mine = estimate if isinstance(estimate, dict) else {"value": float(estimate)}
     parts = [f"{key}: your run {_fmt(mine['value'], mine.get('ci95'))}"]
-    seeds = [v for v in mine.get("per_seed") or [] if v is not None]
+    seeds = [v for v in mine.get("per_seed") or [] if _number(v) is not None]
     if len(seeds) > 1:
         parts.append(f"your seeds {min(seeds):.3f} to {max(seeds):.3f}")
     if key not in before:
@@ -91,11 +99,11 @@ def checkpoint(key: str, estimate: dict | float, before: dict[str, Any], profile
         parts.append(f"the recorded run is profile {before.get('profile')!r}: not comparable")
     else:
         parts.append(f"recorded run {_fmt(before[key], before.get(key + '_ci95'))}")
-        recorded_seeds = [v for v in before.get(key + "_per_seed") or [] if v is not None]
+        recorded_seeds = [v for v in before.get(key + "_per_seed") or [] if _number(v) is not None]
         if len(recorded_seeds) > 1:
             parts.append(f"its seeds {min(recorded_seeds):.3f} to {max(recorded_seeds):.3f}")
         ci = before.get(key + "_ci95")
-        if ci:
+        if ci and _number(mine["value"]) is not None and all(_number(v) is not None for v in ci):
             parts.append("inside its 95% CI" if ci[0] <= mine["value"] <= ci[1] else
                          "OUTSIDE its 95% CI: check your parameters, seeds and versions against figures/manifest.json")
     line = " · ".join(parts)

@@ -39,7 +39,9 @@ def test_checkpoint_compares_with_the_recorded_run(tmp_path, monkeypatch, capsys
     assert "its seeds 0.550 to 0.650" in inside and "inside its 95% CI" in inside
     assert "OUTSIDE" in teaching.checkpoint("pass_at_1", 0.9, before, "tiny")
     assert "not comparable" in teaching.checkpoint("pass_at_1", 0.6, before, "qwen2.5-0.5b-instruct")
-    assert capsys.readouterr().out.count("\n") == 4  # one line each
+    (tmp_path / "05_metrics.json").write_text(json.dumps({"profile": "tiny", "auroc": None, "auroc_ci95": [None, None]}))
+    assert "recorded run not measured" in teaching.checkpoint("auroc", float("nan"), teaching.recorded("05"), "tiny")
+    assert capsys.readouterr().out.count("\n") == 5  # one line each
 
 
 def test_every_exercise_cell_has_its_solution():
