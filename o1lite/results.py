@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paper
+from .metrics import direction
 from .profiles import figures_dir
 
 VERDICTS = ("reproduced", "not reproduced", "not measurable here", "not run")
@@ -111,8 +112,7 @@ def verdict(lesson: Lesson, metrics: dict[str, dict]) -> str:
     ci = found.get(f"{lesson.metric}_ci95")
     if found.get(lesson.metric) is None or not ci or not all(isinstance(end, (int, float)) and math.isfinite(end) for end in ci):
         return "not run"  # missing, or a CI that could not be computed (NaN, written as null)
-    low, high = ci
-    return "reproduced" if (low > 0 if lesson.direction > 0 else high < 0) else "not reproduced"
+    return "reproduced" if direction({"ci95": ci}) == lesson.direction else "not reproduced"
 
 
 def lessons(metrics: dict[str, dict] | None = None) -> list[dict[str, Any]]:
@@ -131,17 +131,14 @@ def lessons(metrics: dict[str, dict] | None = None) -> list[dict[str, Any]]:
 
 def against(row: dict) -> bool:
     """A measured difference whose CI lies on the side of 0 opposite to the paper's."""
-    if row["ci95"] is None:
-        return False
-    low, high = row["ci95"]
-    return high < 0 if row["lesson"].direction > 0 else low > 0
+    return row["ci95"] is not None and direction({"ci95": row["ci95"]}) == -row["lesson"].direction
 
 
 def _ours(row: dict) -> str:
     if row["ours"] is None:
         return "—"
     low, high = row["ci95"]
-    side = "higher" if low > 0 else "lower" if high < 0 else "no difference we can detect"
+    side = {1: "higher", -1: "lower", 0: "no difference we can detect"}[direction({"ci95": row["ci95"]})]
     return f"{row['ours']:+.2f} [{low:+.2f}, {high:+.2f}] (`{row['lesson'].chapter}:{row['lesson'].metric}`): {side}"
 
 

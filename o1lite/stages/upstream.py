@@ -45,8 +45,8 @@ def policy(profile: str | Profile, fmt: str, seed: int) -> tuple[Path, tuple]:
     profile = get_profile(profile)
     if profile.chat:
         adapter = few_shot_adapter(profile)
-        return adapter, policies.load_policy(profile, adapter)
-    adapter, _ = policies.train_policy(profile, fmt, policies.policy_training(profile, seed))
+    else:
+        adapter, _ = policies.train_policy(profile, fmt, policies.policy_training(profile, seed))
     return adapter, policies.load_policy(profile, adapter)
 
 
