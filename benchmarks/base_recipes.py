@@ -1,0 +1,219 @@
+"""Candidate recipes for the tiny base: pass@1 curves by seed, and which primitive skills each run learned.
+
+The base must sit on a plateau that every seed reaches (issue: results that
+survive a re-run). `python -m o1lite calibrate` measures the base's own
+recipe; this script measures *other* recipes before one is adopted, without
+touching the package (so no chapter goes stale):
+
+- a recipe is the tiny config with some fields overridden (`--set
+  hidden_size=192 ...`) and, optionally, a training mix that draws some
+  primitive operations more often (`--boost replace_char=3`, a weight in
+  the draw of each operation; the generator rejects some of the extra chains,
+  so the weights 3 and 6 of the `letters` recipe gave 2.0x and 1.9x as many
+  `replace_char` and `count_char` problems among 4,000; `test` and `hard` are
+  never changed: the boost applies to the `train` split only);
+- each run pretrains one base (a 1000-step cosine schedule by default),
+  evaluates greedy pass@1 on 150 `test` and `hard` problems every 125 steps
+  (`o1lite.calibration.PassAtSteps`, as the calibration does), then
+  evaluates 300 `train` and 300 `test` problems with the finished model and
+  counts, for every primitive, how many of the problems that use it pass:
+  a primitive failed even on `train` is a skill the run has not learned;
+- `--train-arg weight_decay=1.0` overrides a `TrainingArguments` field the
+  base's builder sets;
+- runs go two at a time, one thread each, in child processes; each finished
+  run is appended to `figures/00_base_recipes.json` at once (keyed by
+  recipe name and seed), so a killed search resumes where it stopped.
+
+    python benchmarks/base_recipes.py wide --set hidden_size=192 intermediate_size=576 num_heads=6 --seeds 0 1 2
+    python benchmarks/base_recipes.py letters --boost replace_char=3 count_char=6 --seeds 0
+    python benchmarks/base_recipes.py --show
+
+About 15 minutes per run of the base's own size on one core of a 2-core
+AMD EPYC (AVX2), 25 minutes at hidden size 192.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "figures" / "00_base_recipes.json"
+
+
+def _boosted_training_mix(boost: dict[str, float]) -> None:
+    """Make the synthetic generator draw the named operations `boost[name]` times as
+    often when it builds `train` problems; other splits are drawn exactly as before."""
+    from o1lite.problems import synthetic as syn
+
+    original_draw, original_walk = syn._draw_ops, syn._walk
+    drawing_train = {"now": False}
+
+    class WeightedChoice:
+        """The generator's random source, with `choice` among operations weighted by `boost`."""
+
+        def __init__(self, rng):
+            self.rng = rng
+
+        def __getattr__(self, name):
+            return getattr(self.rng, name)
+
+        def choice(self, options):
+            if options and isinstance(options[0], syn.Op):
+                return self.rng.choices(options, [boost.get(op.name, 1) for op in options])[0]
+            return self.rng.choice(options)
+
+    def walk(rng, kind, length):
+        return original_walk(WeightedChoice(rng) if drawing_train["now"] else rng, kind, length)
+
+    def draw(rng, split, need=None):
+        drawing_train["now"] = split == "train"
+        return original_draw(rng, split, need)
+
+    syn._walk, syn._draw_ops = walk, draw
+
+
+def _training_arguments(changes: dict) -> None:
+    """Make every `Trainer` use `changes` in its `TrainingArguments` (the base's builder
+    imports the class by name, so the change goes where the arguments are used)."""
+    from transformers import Trainer
+
+    original = Trainer.__init__
+
+    def patched(self, *args, **kwargs):
+        training_args = kwargs.get("args", args[1] if len(args) > 1 else None)
+        for field, value in changes.items():
+            setattr(training_args, field, value)
+        original(self, *args, **kwargs)
+
+    Trainer.__init__ = patched
+
+
+def child(name: str, seed: int, overrides: dict, boost: dict, folder: Path, train_args: dict | None = None) -> dict:
+    """One run: pretrain, curve, per-primitive pass@1 of the finished model."""
+    import datasets
+    import torch
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.logging.set_verbosity_error()
+    torch.set_num_threads(1)
+    if boost:
+        _boosted_training_mix(boost)
+    if train_args:
+        _training_arguments(train_args)
+    from dataclasses import replace
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from o1lite.calibration import SPLITS, PassAtSteps
+    from o1lite.evaluate import evaluate_model
+    from o1lite.models import build_tiny_base
+    from o1lite.problems import load_problems
+    from o1lite.profiles import TinyConfig
+    from o1lite.sandbox import Sandbox
+
+    cfg = replace(TinyConfig(), steps=1000, schedule_steps=None, seed=seed)
+    cfg = replace(cfg, **overrides)
+    problems = {split: load_problems("synthetic", split, n=150, seed=0) for split in SPLITS}
+    out = folder / f"{name}-s{seed}"
+    with Sandbox(workers=1) as sandbox:
+        callback = PassAtSteps(problems, list(range(125, cfg.steps + 1, 125)), sandbox)
+        started = time.perf_counter()
+        build_tiny_base(cfg, out, progress=False, callbacks=[callback])
+        seconds = time.perf_counter() - started
+        model, tokenizer = AutoModelForCausalLM.from_pretrained(out), AutoTokenizer.from_pretrained(out)
+        model.eval()
+        skills: dict = {}
+        final = {}
+        for split in ("train", "test"):
+            held = load_problems("synthetic", split, n=300, seed=0)
+            with torch.no_grad():
+                evaluation = evaluate_model(model, tokenizer, held, sandbox)
+            final[split] = evaluation.pass_at(1)["value"]
+            for problem, flags in zip(held, evaluation.passed):
+                for op in set(problem.meta["ops"]):
+                    counts = skills.setdefault(op, {}).setdefault(split, [0, 0])
+                    counts[0], counts[1] = counts[0] + int(flags[0]), counts[1] + 1
+    return {"name": name, "seed": seed, "overrides": overrides, "boost": boost, "train_args": train_args or {},
+            "rows": callback.rows,
+            "seconds": round(seconds, 1), "final_300": final, "skills": skills}
+
+
+def show(record: dict) -> None:
+    for key, run in sorted(record.items()):
+        rows = {row["step"]: row for row in run["rows"]}
+        curve = " ".join(f"{rows[s]['test']:.2f}" for s in sorted(rows))
+        weak = [op for op, by in sorted(run["skills"].items()) if by["train"][0] < 0.5 * by["train"][1]]
+        print(f"{key:<14} test by step: {curve} | 300 problems: train {run['final_300']['train']:.3f} "
+              f"test {run['final_300']['test']:.3f} | unlearned: {', '.join(weak) or '-'} ({run['seconds']:.0f} s)")
+
+
+def _value(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("name", nargs="?", help="the recipe's name in the results file")
+    parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="tiny config fields to override")
+    parser.add_argument("--boost", nargs="*", default=[], metavar="OP=WEIGHT", help="draw these operations more often in train")
+    parser.add_argument("--train-arg", nargs="*", default=[], metavar="FIELD=VALUE",
+                        help="TrainingArguments fields to override, e.g. weight_decay=1.0")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--models", default="/tmp/o1lite-base-recipes", help="where the runs' models are kept")
+    parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--show", action="store_true", help="print the results file and stop")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    out = Path(args.out)
+    record = json.loads(out.read_text()) if out.exists() else {}
+    if args.child:
+        spec = json.loads(args.child)
+        print(json.dumps(child(spec["name"], spec["seed"], spec["overrides"], spec["boost"], Path(args.models),
+                              spec.get("train_args"))))
+        return
+    if args.show or not args.name:
+        show(record)
+        return
+    pairs = [item.split("=", 1) for item in args.set + args.boost + args.train_arg]
+    if any(len(pair) != 2 for pair in pairs):
+        raise SystemExit("--set, --boost and --train-arg take NAME=VALUE items, e.g. --set hidden_size=192")
+    overrides = {k: _value(v) for k, v in (item.split("=", 1) for item in args.set)}
+    boost = {k: float(v) for k, v in (item.split("=", 1) for item in args.boost)}
+    train_args = {k: _value(v) for k, v in (item.split("=", 1) for item in args.train_arg)}
+    todo = [seed for seed in args.seeds if f"{args.name} s{seed}" not in record]
+    running: list[tuple[int, subprocess.Popen]] = []
+    while todo or running:
+        while todo and len(running) < 2:
+            seed = todo.pop(0)
+            spec = json.dumps({"name": args.name, "seed": seed, "overrides": overrides, "boost": boost,
+                               "train_args": train_args})
+            command = [sys.executable, __file__, "--child", spec, "--models", args.models]
+            running.append((seed, subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
+                                                   env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})))
+            print(f"started {args.name} seed {seed}", flush=True)
+        time.sleep(5)
+        for seed, process in list(running):
+            if process.poll() is None:
+                continue
+            running.remove((seed, process))
+            if process.returncode != 0:
+                raise SystemExit(f"{args.name} seed {seed} failed (exit {process.returncode})")
+            run = json.loads(process.stdout.read().strip().splitlines()[-1])
+            record = json.loads(out.read_text()) if out.exists() else {}
+            record[f"{args.name} s{seed}"] = run
+            out.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+            show({f"{args.name} s{seed}": run})
+
+
+if __name__ == "__main__":
+    main()

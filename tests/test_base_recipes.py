@@ -1,0 +1,54 @@
+"""The recipe search's two levers change what they say they change, and nothing else."""
+
+import importlib.util
+from collections import Counter
+from pathlib import Path
+
+import torch
+from transformers import Trainer, TrainingArguments
+
+from o1lite.problems import synthetic as syn
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "base_recipes.py"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("base_recipes", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _ops(problems) -> Counter:
+    return Counter(op for p in problems for op in p.meta["ops"])
+
+
+def test_boost_draws_more_of_an_operation_in_train_only(monkeypatch):
+    # register the generator's functions so that the boost is undone after the test
+    monkeypatch.setattr(syn, "_walk", syn._walk)
+    monkeypatch.setattr(syn, "_draw_ops", syn._draw_ops)
+    sizes = {"train": 1000, "test": 300, "hard": 300}
+    before = {split: syn.load_synthetic(split, n=n, seed=0) for split, n in sizes.items()}
+    _script()._boosted_training_mix({"replace_char": 3.0})
+    after = {split: syn.load_synthetic(split, n=n, seed=0) for split, n in sizes.items()}
+    for split in ("test", "hard"):
+        assert [p.prompt for p in after[split]] == [p.prompt for p in before[split]]
+    # the generator rejects some of the extra chains (outputs that do not vary, repeated statements),
+    # so a weight of 3 gives about twice as many problems, not three times
+    assert _ops(after["train"])["replace_char"] >= 1.5 * _ops(before["train"])["replace_char"]
+
+
+class _Tiny(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(2, 2)
+
+    def forward(self, **kwargs):
+        return {}
+
+
+def test_training_argument_override_reaches_the_trainer(monkeypatch, tmp_path):
+    monkeypatch.setattr(Trainer, "__init__", Trainer.__init__)
+    _script()._training_arguments({"weight_decay": 1.0})
+    args = TrainingArguments(output_dir=str(tmp_path), weight_decay=0.1, use_cpu=True, report_to=[])
+    assert Trainer(model=_Tiny(), args=args).args.weight_decay == 1.0
