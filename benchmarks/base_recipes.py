@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import subprocess
 import sys
 import time
@@ -161,6 +162,13 @@ def _value(text: str):
         return text
 
 
+def _assignments(items: list[str], convert) -> dict:
+    """NAME=VALUE items as {NAME: convert(VALUE)}."""
+    if any("=" not in item for item in items):
+        raise SystemExit("--set, --boost and --train-arg take NAME=VALUE items, e.g. --set hidden_size=192")
+    return {name: convert(value) for name, value in (item.split("=", 1) for item in items)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("name", nargs="?", help="the recipe's name in the results file")
@@ -184,12 +192,8 @@ def main() -> None:
     if args.show or not args.name:
         show(record)
         return
-    pairs = [item.split("=", 1) for item in args.set + args.boost + args.train_arg]
-    if any(len(pair) != 2 for pair in pairs):
-        raise SystemExit("--set, --boost and --train-arg take NAME=VALUE items, e.g. --set hidden_size=192")
-    overrides = {k: _value(v) for k, v in (item.split("=", 1) for item in args.set)}
-    boost = {k: float(v) for k, v in (item.split("=", 1) for item in args.boost)}
-    train_args = {k: _value(v) for k, v in (item.split("=", 1) for item in args.train_arg)}
+    overrides, boost, train_args = (_assignments(args.set, _value), _assignments(args.boost, float),
+                                    _assignments(args.train_arg, _value))
     todo = [seed for seed in args.seeds if f"{args.name} s{seed}" not in record]
     running: list[tuple[int, subprocess.Popen]] = []
     while todo or running:
@@ -199,7 +203,7 @@ def main() -> None:
                                "train_args": train_args})
             command = [sys.executable, __file__, "--child", spec, "--models", args.models]
             running.append((seed, subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
-                                                   env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})))
+                                                   env={**os.environ, "OMP_NUM_THREADS": "1"})))
             print(f"started {args.name} seed {seed}", flush=True)
         time.sleep(5)
         for seed, process in list(running):
