@@ -1,6 +1,7 @@
-"""One prepared check of the GPU path, about 5 minutes on one H100 (the budget is 8).
+"""One prepared check of the GPU path on one GPU.
 
     python benchmarks/gpu_check.py                # on the GPU machine, from the repository root
+    python benchmarks/gpu_check.py --skip-smoke   # the Qwen shapes alone (about 5 minutes on one H200)
     python benchmarks/gpu_check.py --quick        # anywhere: 2-layer shapes, a few steps (about 2 minutes on 2 CPU cores)
 
 It runs, in order, and prints one line per measurement (also written as
@@ -20,7 +21,12 @@ JSON to `--out`, default `runs/gpu_check.json`):
    training and for generation, and peak GPU memory, for each.
 
 Random weights make every output meaningless text; only speed and memory
-are measured. Generation is forced to its full length (`min_new_tokens`).
+are measured.
+
+Measured on one H200 (2026-11-28, `benchmarks/gpu_check_h200.json`): the
+0.5B and 1.5B parts took about 150 s each; the tiny smoke run did not finish
+in 220 s. The whole check is about 10 minutes: give the call 600 s with
+`--smoke-timeout 240`, or run `--skip-smoke` and the smoke apart. Generation is forced to its full length (`min_new_tokens`).
 
 Offline GPU machines. A machine with torch, transformers, accelerate and
 the usual scientific stack but no network needs TRL, datasets, papermill
@@ -36,6 +42,7 @@ the check says so and the Qwen shapes load through transformers + peft, as
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import subprocess
@@ -68,17 +75,34 @@ def environment() -> dict:
     return record
 
 
-def tiny_smoke(timeout: int) -> dict:
+def tiny_smoke(timeout: int, log: Path) -> dict:
+    """The tiny pipeline's smoke run, its output streamed to `log`; the chapters' times, or
+    where it was when the time ran out (the runner's last progress line)."""
     started = time.perf_counter()
     command = [sys.executable, "-m", "o1lite", "reproduce", "--profile", "tiny", "-p", "SMOKE=True", "-p", "SEEDS=1"]
-    with tempfile.TemporaryDirectory() as scratch:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch, log.open("w") as sink:
         env = {**os.environ, "O1LITE_RUNS_DIR": f"{scratch}/runs", "O1LITE_FIGURES_DIR": f"{scratch}/figures"}
         try:
-            done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-            status = "ok" if done.returncode == 0 else f"failed: {(done.stdout + done.stderr).strip().splitlines()[-1:]}"
+            done = subprocess.run(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, text=True,
+                                  timeout=timeout)
+            status = "ok" if done.returncode == 0 else "failed"
         except subprocess.TimeoutExpired:
             status = f"timed out after {timeout} s"
-    return {"check": "tiny smoke, every chapter", "status": status, "seconds": round(time.perf_counter() - started, 1)}
+    record = {"check": "tiny smoke, every chapter", "status": status, "seconds": round(time.perf_counter() - started, 1)}
+    return {**record, **smoke_summary(log.read_text(errors="replace"), finished=status == "ok")}
+
+
+def smoke_summary(output: str, finished: bool) -> dict:
+    """From the runner's output: each chapter's verdict and time and, for a run that did not
+    finish, its last progress line (which chapter and cell it had reached)."""
+    lines = [l.strip() for l in output.splitlines() if l.strip()]
+    progress = [l for l in lines if l.startswith("[")]
+    chapters = [l.split("] ", 1)[1] for l in progress if ": ok (" in l or ": failed (" in l]
+    summary = {"chapters": "; ".join(chapters) or "none finished"}
+    if not finished:
+        summary["last"] = (progress or lines or ["no output"])[-1][:200]
+    return summary
 
 
 def qwen_shape(size: str, quick: bool, folder: Path) -> list[dict]:
@@ -132,8 +156,13 @@ def qwen_shape(size: str, quick: bool, folder: Path) -> list[dict]:
                     "completion_tokens_per_s": round(config.steps * config.batch_size * mean_length / log["seconds"]),
                     "seconds_per_update": round(log["seconds"] / config.steps, 2), "peak_gib": peak()})
 
-    # Generation: a batch of prompts, every sequence forced to the full length
-    model.eval()
+    # Generation: a batch of prompts, every sequence forced to the full length, on a freshly loaded model
+    # (GRPO leaves its LoRA layers in the model, unmerged; chapters generate with adapters merged)
+    del model
+    gc.collect()
+    if gpu:
+        torch.cuda.empty_cache()
+    model, tokenizer = models.load_model(str(folder))
     batch, new = (4, 16) if quick else (64, 256)
     tokenizer.padding_side = "left"
     encoded = tokenizer([p.prompt for p in problems[:batch]], return_tensors="pt", padding=True).to(model.device)
@@ -157,13 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="2-layer shapes, a few steps, no tiny smoke run")
     parser.add_argument("--sizes", default="0.5b,1.5b")
     parser.add_argument("--smoke-timeout", type=int, default=240, help="seconds allowed for the tiny smoke run")
+    parser.add_argument("--skip-smoke", action="store_true", help="only the Qwen shapes (the smoke run is the slowest part)")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "gpu_check.json")
     args = parser.parse_args(argv)
     results: list[dict] = []
     started = time.perf_counter()
     line(environment(), results, args.out)
-    if not args.quick:
-        line(tiny_smoke(args.smoke_timeout), results, args.out)
+    if not (args.quick or args.skip_smoke):
+        line(tiny_smoke(args.smoke_timeout, args.out.with_name("gpu_check_smoke.log")), results, args.out)
     with tempfile.TemporaryDirectory() as scratch:
         for size in args.sizes.split(","):
             try:
@@ -171,8 +201,6 @@ def main(argv: list[str] | None = None) -> int:
                     line(record, results, args.out)
             except Exception as error:  # one failing size must not hide the other's numbers
                 line({"check": f"Qwen2.5-{size}", "status": f"failed: {type(error).__name__}: {error}"[:300]}, results, args.out)
-            import gc
-
             import torch
 
             gc.collect()
