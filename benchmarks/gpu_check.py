@@ -21,12 +21,12 @@ JSON to `--out`, default `runs/gpu_check.json`):
    training and for generation, and peak GPU memory, for each.
 
 Random weights make every output meaningless text; only speed and memory
-are measured.
+are measured. Generation is forced to its full length (`min_new_tokens`).
 
 Measured on one H200 (2026-11-28, `benchmarks/gpu_check_h200.json`): the
 0.5B and 1.5B parts took about 150 s each; the tiny smoke run did not finish
 in 220 s. The whole check is about 10 minutes: give the call 600 s with
-`--smoke-timeout 240`, or run `--skip-smoke` and the smoke apart. Generation is forced to its full length (`min_new_tokens`).
+`--smoke-timeout 240`, or run `--skip-smoke` and the smoke apart.
 
 Offline GPU machines. A machine with torch, transformers, accelerate and
 the usual scientific stack but no network needs TRL, datasets, papermill
@@ -98,7 +98,8 @@ def smoke_summary(output: str, finished: bool) -> dict:
     finish, its last progress line (which chapter and cell it had reached)."""
     lines = [l.strip() for l in output.splitlines() if l.strip()]
     progress = [l for l in lines if l.startswith("[")]
-    chapters = [l.split("] ", 1)[1] for l in progress if ": ok (" in l or ": failed (" in l]
+    # the runner's own lines: "[k/n] name: ok (12.3 s)" and "[k/n] name: FAILED at <cell: error> (12.3 s)"
+    chapters = [l.split("] ", 1)[1] for l in progress if ": ok (" in l or ": FAILED at " in l]
     summary = {"chapters": "; ".join(chapters) or "none finished"}
     if not finished:
         summary["last"] = (progress or lines or ["no output"])[-1][:200]
