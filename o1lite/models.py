@@ -134,7 +134,7 @@ def build_tiny_base(cfg: TinyConfig = TinyConfig(), out_dir: str | Path | None =
         learning_rate=cfg.learning_rate,
         lr_scheduler_type="cosine",
         warmup_steps=cfg.warmup_steps,
-        weight_decay=0.1,
+        weight_decay=cfg.weight_decay,
         max_grad_norm=1.0,
         logging_steps=max(1, cfg.steps // 60),
         save_strategy="no",
