@@ -18,8 +18,14 @@ touching the package (so no chapter goes stale):
   evaluates 300 `train` and 300 `test` problems with the finished model and
   counts, for every primitive, how many of the problems that use it pass:
   a primitive failed even on `train` is a skill the run has not learned;
-- `--train-arg weight_decay=1.0` overrides a `TrainingArguments` field the
-  base's builder sets;
+- `--train-arg max_grad_norm=0.5` overrides a `TrainingArguments` field the
+  base's builder sets (weight decay is a tiny config field now, `--set
+  weight_decay=...`; the recorded `wd1` runs set it with `--train-arg` before it
+  was one);
+- a recipe is the config's *current* defaults plus its overrides, and a run
+  records only the overrides: the recorded `base`, `wide` and `letters` runs
+  used weight decay 0.1, the default then (1.0 now), so re-running one of them
+  under its old name, with new seeds, would mix two recipes under one name;
 - runs go two at a time, one thread each, in child processes; each finished
   run is appended to `figures/00_base_recipes.json` at once (keyed by
   recipe name and seed), so a killed search resumes where it stopped.
@@ -175,7 +181,7 @@ def main() -> None:
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="tiny config fields to override")
     parser.add_argument("--boost", nargs="*", default=[], metavar="OP=WEIGHT", help="draw these operations more often in train")
     parser.add_argument("--train-arg", nargs="*", default=[], metavar="FIELD=VALUE",
-                        help="TrainingArguments fields to override, e.g. weight_decay=1.0")
+                        help="TrainingArguments fields to override, e.g. max_grad_norm=0.5")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--models", default="/tmp/o1lite-base-recipes", help="where the runs' models are kept")
     parser.add_argument("--out", default=str(OUT))
