@@ -22,10 +22,12 @@ touching the package (so no chapter goes stale):
   base's builder sets (weight decay is a tiny config field now, `--set
   weight_decay=...`; the recorded `wd1` runs set it with `--train-arg` before it
   was one);
-- a recipe is the config's *current* defaults plus its overrides, and a run
-  records only the overrides: the recorded `base`, `wide` and `letters` runs
-  used weight decay 0.1, the default then (1.0 now), so re-running one of them
-  under its old name, with new seeds, would mix two recipes under one name;
+- a recipe is the config's *current* defaults plus its overrides; each run
+  records the whole config it trained (`config`), and a new seed is added to
+  a recipe only when its whole config, training mix and training arguments
+  equal the recorded ones; runs recorded before configs were (the `base`,
+  `wide`, `letters` and `wd1` runs, whose defaults had weight decay 0.1) take
+  no new seeds: give the recipe a new name;
 - runs go two at a time, one thread each, in child processes; each finished
   run is appended to `figures/00_base_recipes.json` at once (keyed by
   recipe name and seed), so a killed search resumes where it stopped.
@@ -47,6 +49,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,6 +104,26 @@ def _training_arguments(changes: dict) -> None:
     Trainer.__init__ = patched
 
 
+def recipe_config(overrides: dict, seed: int = 0):
+    """The tiny config a recipe trains: today's defaults on a 1000-step schedule, then `overrides`."""
+    from dataclasses import fields, replace
+
+    from o1lite.profiles import TinyConfig
+
+    unknown = sorted(set(overrides) - {f.name for f in fields(TinyConfig)})
+    if unknown:
+        raise SystemExit(f"--set names no tiny config field: {', '.join(unknown)} (see o1lite/profiles.py, TinyConfig)")
+    return replace(replace(TinyConfig(), steps=1000, schedule_steps=None, seed=seed), **overrides)
+
+
+def conflicting_runs(record: dict, name: str, config: dict, boost: dict, train_args: dict) -> list[str]:
+    """The recorded runs of recipe `name` that trained something else than this recipe
+    (another config, mix or training arguments, or a config never recorded)."""
+    mine = [key for key in record if key.rsplit(" s", 1)[0] == name]
+    return [key for key in mine if record[key].get("config") != config or record[key].get("boost", {}) != boost
+            or record[key].get("train_args", {}) != train_args]
+
+
 def child(name: str, seed: int, overrides: dict, boost: dict, folder: Path, train_args: dict | None = None) -> dict:
     """One run: pretrain, curve, per-primitive pass@1 of the finished model."""
     import datasets
@@ -114,19 +137,15 @@ def child(name: str, seed: int, overrides: dict, boost: dict, folder: Path, trai
         _boosted_training_mix(boost)
     if train_args:
         _training_arguments(train_args)
-    from dataclasses import replace
-
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from o1lite.calibration import SPLITS, PassAtSteps
     from o1lite.evaluate import evaluate_model
     from o1lite.models import build_tiny_base
     from o1lite.problems import load_problems
-    from o1lite.profiles import TinyConfig
     from o1lite.sandbox import Sandbox
 
-    cfg = replace(TinyConfig(), steps=1000, schedule_steps=None, seed=seed)
-    cfg = replace(cfg, **overrides)
+    cfg = recipe_config(overrides, seed)
     problems = {split: load_problems("synthetic", split, n=150, seed=0) for split in SPLITS}
     out = folder / f"{name}-s{seed}"
     with Sandbox(workers=1) as sandbox:
@@ -148,6 +167,7 @@ def child(name: str, seed: int, overrides: dict, boost: dict, folder: Path, trai
                     counts = skills.setdefault(op, {}).setdefault(split, [0, 0])
                     counts[0], counts[1] = counts[0] + int(flags[0]), counts[1] + 1
     return {"name": name, "seed": seed, "overrides": overrides, "boost": boost, "train_args": train_args or {},
+            "config": {k: v for k, v in asdict(cfg).items() if k != "seed"},
             "rows": callback.rows,
             "seconds": round(seconds, 1), "final_300": final, "skills": skills}
 
@@ -200,6 +220,11 @@ def main() -> None:
         return
     overrides, boost, train_args = (_assignments(args.set, _value), _assignments(args.boost, float),
                                     _assignments(args.train_arg, _value))
+    config = {k: v for k, v in asdict(recipe_config(overrides)).items() if k != "seed"}
+    conflicts = conflicting_runs(record, args.name, config, boost, train_args)
+    if conflicts:
+        raise SystemExit(f"{out} holds {', '.join(conflicts)} under the name {args.name!r} with another recipe "
+                         "(or one recorded before configs were): give this recipe a new name")
     todo = [seed for seed in args.seeds if f"{args.name} s{seed}" not in record]
     running: list[tuple[int, subprocess.Popen]] = []
     while todo or running:

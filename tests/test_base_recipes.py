@@ -52,3 +52,25 @@ def test_training_argument_override_reaches_the_trainer(monkeypatch, tmp_path):
     _script()._training_arguments({"weight_decay": 1.0})
     args = TrainingArguments(output_dir=str(tmp_path), weight_decay=0.1, use_cpu=True, report_to=[])
     assert Trainer(model=_Tiny(), args=args).args.weight_decay == 1.0
+
+
+def test_a_recipe_name_takes_new_seeds_only_of_the_same_whole_config():
+    """A run records the whole config it trained; a new seed joins a recipe only when
+    config, mix and training arguments all match, and runs recorded without a config
+    (under older defaults) take none."""
+    script = _script()
+    config = {k: v for k, v in script.asdict(script.recipe_config({"hidden_size": 192})).items() if k != "seed"}
+    assert config["hidden_size"] == 192 and config["steps"] == 1000 and "weight_decay" in config
+    run = {"config": config, "boost": {}, "train_args": {}}
+    record = {"wide s0": run, "wide s1": dict(run, config={**config, "weight_decay": 0.1}), "old s0": {"overrides": {}},
+              "wider s0": dict(run, config={**config, "hidden_size": 256})}
+    assert script.conflicting_runs(record, "wide", config, {}, {}) == ["wide s1"]
+    assert script.conflicting_runs({"wide s0": run}, "wide", config, {}, {}) == []
+    assert script.conflicting_runs({"wide s0": run}, "wide", config, {"count_char": 2.0}, {}) == ["wide s0"]
+    assert script.conflicting_runs(record, "old", config, {}, {}) == ["old s0"]
+    try:
+        script.recipe_config({"hiden_size": 192})
+    except SystemExit as error:
+        assert "hiden_size" in str(error)
+    else:
+        raise AssertionError("a misspelt field must stop the script")

@@ -76,3 +76,46 @@ def test_the_command_writes_between_the_markers_and_refuses_a_file_without_them(
     readme.write_text("no markers\n")
     with pytest.raises(ValueError, match="no results markers"):
         results.write_readme(readme)
+
+
+def test_every_explanation_the_committed_table_gives_rests_on_facts_that_hold():
+    """A `why_not` sentence is a claim about measured numbers: each lesson that did not reproduce in the
+    committed figures and has one is shown with it, every fact it rests on holding there."""
+    metrics = results.load_metrics(ROOT / "figures")
+    for row in results.lessons(metrics):
+        lesson = row["lesson"]
+        if lesson.metric:  # a claim this project can measure (the others say why not in words only)
+            assert not lesson.why_not or lesson.because, f"{lesson.name}: an explanation needs the facts it rests on"
+        if row["verdict"] == "not reproduced" and lesson.why_not:
+            failing = [fact.says for fact in lesson.because if fact.holds(metrics) is not True]
+            assert not failing, f"{lesson.name}: its explanation no longer holds ({'; '.join(failing)}): rewrite it"
+            assert row["why_not"] == lesson.why_not
+
+
+def test_an_explanation_whose_facts_fail_or_are_missing_is_not_shown():
+    lesson = next(l for l in results.LESSONS if l.name == "dpo_improves_tcg")
+    (fact,) = lesson.because
+    unchanged = measured(lesson, 0.0, -0.1, 0.1)
+    holds = {"02": {**unchanged["02"], "tcg_pass_rate_dpo_minus_sft_more": -0.01, "tcg_pass_rate_dpo_minus_sft_more_ci95": [-0.1, 0.08]}}
+    fails = {"02": {**unchanged["02"], "tcg_pass_rate_dpo_minus_sft_more": 0.1, "tcg_pass_rate_dpo_minus_sft_more_ci95": [0.02, 0.18]}}
+    assert fact.holds(holds) is True and fact.holds(fails) is False and fact.holds(unchanged) is None
+    row = lambda metrics: next(r for r in results.lessons(metrics) if r["lesson"] is lesson)
+    assert row(holds)["why_not"] == lesson.why_not and lesson.why_not in results.readme_table(holds)
+    assert row(fails)["why_not"] is None and lesson.why_not not in results.readme_table(fails)
+    assert row(unchanged)["why_not"] is None
+
+
+@pytest.mark.parametrize("fact, metrics, expected", [
+    (results.between("05", "x", 0.4, 0.6), {"05": {"x": 0.5}}, True),
+    (results.between("05", "x", 0.4, 0.6), {"05": {"x": 0.61}}, False),
+    (results.share_at_least("07", "a", "b", 0.9), {"07": {"a": 0.9, "b": 1.0}}, True),
+    (results.share_at_least("07", "a", "b", 0.9), {"07": {"a": 0.8, "b": 1.0}}, False),
+    (results.share_at_least("07", "a", "b", 0.9), {"07": {"a": 0.8}}, None),
+    (results.lower("03", "d"), {"03": {"d": -0.2, "d_ci95": [-0.3, -0.1]}}, True),
+    (results.lower("03", "d"), {"03": {"d": -0.2, "d_ci95": [-0.3, 0.1]}}, False),
+    (results.no_difference("06", "d"), {"06": {"d": 0.0, "d_ci95": [-0.1, 0.1]}}, True),
+    (results.no_difference("06", "d"), {"06": {"d": 0.2, "d_ci95": [0.1, 0.3]}}, False),
+    (results.no_difference("06", "d"), {"06": {"d": 0.2, "d_ci95": [None, None]}}, None),
+])
+def test_each_kind_of_fact_checks_what_it_says(fact, metrics, expected):
+    assert fact.holds(metrics) is expected
