@@ -1,32 +1,37 @@
 """One prepared check of the GPU path on one GPU.
 
-    python benchmarks/gpu_check.py                # on the GPU machine, from the repository root
+    python benchmarks/gpu_check.py                # on the GPU machine, from the repository root: 8 minutes at most
     python benchmarks/gpu_check.py --skip-smoke   # the Qwen shapes alone (about 5 minutes on one H200)
     python benchmarks/gpu_check.py --quick        # anywhere: 2-layer shapes, a few steps (about 2 minutes on 2 CPU cores)
 
 It runs, in order, and prints one line per measurement (also written as
-JSON to `--out`, default `runs/gpu_check.json`):
+JSON to `--out`, default `runs/gpu_check.json`, after each one):
 
 1. the environment: torch, CUDA device and memory, whether unsloth imports
    (and so whether `o1lite.models.load_model` would load Qwen profiles
    through `FastLanguageModel`);
-2. the tiny pipeline's smoke run on this device (`python -m o1lite
-   reproduce --profile tiny -p SMOKE=True -p SEEDS=1`, every chapter), with
-   its wall time;
-3. for Qwen2.5-0.5B and -1.5B shapes (random weights, the released per-layer
+2. for Qwen2.5-0.5B and -1.5B shapes (random weights, the released per-layer
    sizes, layer count and 151,936-token vocabulary, bf16; written by
    `o1lite.checkpoints`): LoRA SFT steps through `o1lite.training.sft_lora`
    (TRL's SFTTrainer), GRPO steps through `o1lite.stages.rl.grpo_lora`
    (TRL's GRPOTrainer), and batched generation; tokens per second for
-   training and for generation, and peak GPU memory, for each.
+   training and for generation, and peak GPU memory, for each;
+3. the tiny pipeline's smoke run on this device (`python -m o1lite
+   reproduce --profile tiny -p SMOKE=True -p SEEDS=1`, every chapter), with
+   its wall time, given what is left of `--budget` (480 s: the whole check
+   stays within 8 minutes); a smoke run that time stops reports the chapters
+   it finished and the cell it had reached. The Qwen shapes go first because
+   they are what only a GPU can measure.
 
 Random weights make every output meaningless text; only speed and memory
 are measured. Generation is forced to its full length (`min_new_tokens`).
 
-Measured on one H200 (2026-11-28, `benchmarks/gpu_check_h200.json`): the
-0.5B and 1.5B parts took about 150 s each; the tiny smoke run did not finish
-in 220 s. The whole check is about 10 minutes: give the call 600 s with
-`--smoke-timeout 240`, or run `--skip-smoke` and the smoke apart.
+Measured on one H200 (2026-11-28, `benchmarks/gpu_check_h200.json`, with
+the smoke run first then and given 220 s): the 0.5B and 1.5B parts took
+about 150 s each; the tiny smoke run did not finish in its 220 s. So within
+8 minutes the smoke run gets about 3 minutes after the shapes; for the whole
+smoke run give the call 600 s and `--budget 560`, or run `--skip-smoke` and
+the smoke apart.
 
 Offline GPU machines. A machine with torch, transformers, accelerate and
 the usual scientific stack but no network needs TRL, datasets, papermill
@@ -144,7 +149,8 @@ def qwen_shape(size: str, quick: bool, folder: Path) -> list[dict]:
     # sandbox's verdicts on random-weight text would all be 0); it times generation, scoring, backward.
     model, tokenizer = models.load_model(str(folder))
     generations, length = (2, 16) if quick else (8, 256)
-    config = rl.RLConfig(reward="outcome", steps=2 if quick else 5, batch_size=2 * generations if quick else 32,
+    # 3 updates (5 in the recorded H200 run: 15.9 and 15.5 s each, so 3 measure the same rate in 30 s less per shape)
+    config = rl.RLConfig(reward="outcome", steps=2 if quick else 3, batch_size=2 * generations if quick else 32,
                          num_generations=generations, max_completion_length=length, learning_rate=1e-5)
     prompts = datasets.Dataset.from_list([{"prompt": p.prompt} for p in problems])
     reward = lambda completions, **_: [float(len(c) % 7) for c in completions]  # varies within a group
@@ -186,15 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="2-layer shapes, a few steps, no tiny smoke run")
     parser.add_argument("--sizes", default="0.5b,1.5b")
-    parser.add_argument("--smoke-timeout", type=int, default=240, help="seconds allowed for the tiny smoke run")
+    parser.add_argument("--budget", type=int, default=480,
+                        help="seconds for the whole check; the smoke run, last, gets what the Qwen shapes leave (at least 60)")
     parser.add_argument("--skip-smoke", action="store_true", help="only the Qwen shapes (the smoke run is the slowest part)")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "gpu_check.json")
     args = parser.parse_args(argv)
     results: list[dict] = []
     started = time.perf_counter()
     line(environment(), results, args.out)
-    if not (args.quick or args.skip_smoke):
-        line(tiny_smoke(args.smoke_timeout, args.out.with_name("gpu_check_smoke.log")), results, args.out)
     with tempfile.TemporaryDirectory() as scratch:
         for size in args.sizes.split(","):
             try:
@@ -207,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
             gc.collect()
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
+    if not (args.quick or args.skip_smoke):
+        left = max(60, int(args.budget - (time.perf_counter() - started)))
+        line(tiny_smoke(left, args.out.with_name("gpu_check_smoke.log")), results, args.out)
     line({"check": "total", "seconds": round(time.perf_counter() - started, 1)}, results, args.out)
     return 0 if all("failed" not in str(r.get("status", "")) for r in results) else 1
 
