@@ -67,21 +67,27 @@ def _side(metrics: dict[str, dict], chapter: str, key: str) -> int | None:
     return direction({"ci95": ci})
 
 
+def _side_fact(chapter: str, key: str, words: str, sides: set[int]) -> Fact:
+    """`key`'s 95% CI lies on one of `sides` of 0 (+1 above, -1 below, 0 holding it)."""
+    def holds(m):
+        side = _side(m, chapter, key)
+        return None if side is None else side in sides
+    return Fact(f"{chapter}:{key}: {words}", holds)
+
+
 def no_difference(chapter: str, key: str) -> Fact:
     """`key`'s 95% CI holds 0."""
-    return Fact(f"{chapter}:{key}: no difference we can detect",
-                lambda m: None if _side(m, chapter, key) is None else _side(m, chapter, key) == 0)
+    return _side_fact(chapter, key, "no difference we can detect", {0})
 
 
 def not_higher(chapter: str, key: str) -> Fact:
     """`key`'s 95% CI does not lie above 0 (no difference, or lower)."""
-    return Fact(f"{chapter}:{key}: not higher",
-                lambda m: None if _side(m, chapter, key) is None else _side(m, chapter, key) <= 0)
+    return _side_fact(chapter, key, "not higher", {0, -1})
 
 
 def lower(chapter: str, key: str) -> Fact:
     """`key`'s 95% CI lies below 0."""
-    return Fact(f"{chapter}:{key}: lower", lambda m: None if _side(m, chapter, key) is None else _side(m, chapter, key) == -1)
+    return _side_fact(chapter, key, "lower", {-1})
 
 
 def between(chapter: str, key: str, low: float, high: float) -> Fact:
@@ -184,11 +190,10 @@ def verdict(lesson: Lesson, metrics: dict[str, dict]) -> str:
     """The rule: not measurable (no metric), not run (missing), reproduced (CI on the paper's side of 0), else not reproduced."""
     if lesson.metric is None:
         return "not measurable here"
-    found = metrics.get(lesson.chapter or "", {})
-    ci = found.get(f"{lesson.metric}_ci95")
-    if found.get(lesson.metric) is None or not ci or not all(isinstance(end, (int, float)) and math.isfinite(end) for end in ci):
+    side = _side(metrics, lesson.chapter or "", lesson.metric)
+    if metrics.get(lesson.chapter or "", {}).get(lesson.metric) is None or side is None:
         return "not run"  # missing, or a CI that could not be computed (NaN, written as null)
-    return "reproduced" if direction({"ci95": ci}) == lesson.direction else "not reproduced"
+    return "reproduced" if side == lesson.direction else "not reproduced"
 
 
 def explained(lesson: Lesson, metrics: dict[str, dict]) -> bool:

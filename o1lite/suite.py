@@ -47,11 +47,6 @@ def has_split(suite: str, split: str) -> bool:
     return split in SPLITS.get(suite, ())
 
 
-def held_out_splits(suite: str) -> tuple[str, ...]:
-    """The held-out splits a chapter reports on: `test`, and `hard` where the suite has it."""
-    return tuple(s for s in ("test", "hard") if has_split(suite, s))
-
-
 def problems(profile, split: str, n: int | None = None, seed: int = 0,
              mbpp_path: str | os.PathLike | None = None) -> list[Problem]:
     """`n` problems of `split` in the profile's suite (see the module docstring)."""

@@ -30,7 +30,7 @@ def test_synthetic_is_exactly_the_generator_for_every_profile(tmp_path):
     for profile in (get_profile("tiny"), get_profile(str(folder), suite="synthetic")):
         assert [p.task_id for p in suite.problems(profile, "test", n=7, seed=3)] == \
                [p.task_id for p in load_problems("synthetic", "test", n=7, seed=3)]
-        assert suite.held_out_splits(profile.suite) == ("test", "hard")
+        assert suite.has_split(profile.suite, "test") and suite.has_split(profile.suite, "hard")
 
 
 def test_a_suite_override_is_its_own_profile_with_its_own_runs(tmp_path):
