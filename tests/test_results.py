@@ -96,8 +96,8 @@ def test_an_explanation_whose_facts_fail_or_are_missing_is_not_shown():
     lesson = next(l for l in results.LESSONS if l.name == "dpo_improves_tcg")
     (fact,) = lesson.because
     unchanged = measured(lesson, 0.0, -0.1, 0.1)
-    holds = {"02": {**unchanged["02"], "tcg_pass_rate_dpo_minus_sft_more": -0.01, "tcg_pass_rate_dpo_minus_sft_more_ci95": [-0.1, 0.08]}}
-    fails = {"02": {**unchanged["02"], "tcg_pass_rate_dpo_minus_sft_more": 0.1, "tcg_pass_rate_dpo_minus_sft_more_ci95": [0.02, 0.18]}}
+    holds = {"02": {**unchanged["02"], "tcg_distinct_correct_rate_dpo_minus_sft_more": -0.01, "tcg_distinct_correct_rate_dpo_minus_sft_more_ci95": [-0.1, 0.08]}}
+    fails = {"02": {**unchanged["02"], "tcg_distinct_correct_rate_dpo_minus_sft_more": 0.1, "tcg_distinct_correct_rate_dpo_minus_sft_more_ci95": [0.02, 0.18]}}
     assert fact.holds(holds) is True and fact.holds(fails) is False and fact.holds(unchanged) is None
     row = lambda metrics: next(r for r in results.lessons(metrics) if r["lesson"] is lesson)
     assert row(holds)["why_not"] == lesson.why_not and lesson.why_not in results.readme_table(holds)
