@@ -116,6 +116,11 @@ def recipe_config(overrides: dict, seed: int = 0):
     return replace(replace(TinyConfig(), steps=1000, schedule_steps=None, seed=seed), **overrides)
 
 
+def recorded_config(cfg) -> dict:
+    """What a run records of its tiny config: every field but the seed (seeds of one recipe differ there)."""
+    return {k: v for k, v in asdict(cfg).items() if k != "seed"}
+
+
 def conflicting_runs(record: dict, name: str, config: dict, boost: dict, train_args: dict) -> list[str]:
     """The recorded runs of recipe `name` that trained something else than this recipe
     (another config, mix or training arguments, or a config never recorded)."""
@@ -167,7 +172,7 @@ def child(name: str, seed: int, overrides: dict, boost: dict, folder: Path, trai
                     counts = skills.setdefault(op, {}).setdefault(split, [0, 0])
                     counts[0], counts[1] = counts[0] + int(flags[0]), counts[1] + 1
     return {"name": name, "seed": seed, "overrides": overrides, "boost": boost, "train_args": train_args or {},
-            "config": {k: v for k, v in asdict(cfg).items() if k != "seed"},
+            "config": recorded_config(cfg),
             "rows": callback.rows,
             "seconds": round(seconds, 1), "final_300": final, "skills": skills}
 
@@ -220,7 +225,7 @@ def main() -> None:
         return
     overrides, boost, train_args = (_assignments(args.set, _value), _assignments(args.boost, float),
                                     _assignments(args.train_arg, _value))
-    config = {k: v for k, v in asdict(recipe_config(overrides)).items() if k != "seed"}
+    config = recorded_config(recipe_config(overrides))
     conflicts = conflicting_runs(record, args.name, config, boost, train_args)
     if conflicts:
         raise SystemExit(f"{out} holds {', '.join(conflicts)} under the name {args.name!r} with another recipe "

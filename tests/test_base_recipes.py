@@ -59,7 +59,8 @@ def test_a_recipe_name_takes_new_seeds_only_of_the_same_whole_config():
     config, mix and training arguments all match, and runs recorded without a config
     (under older defaults) take none."""
     script = _script()
-    config = {k: v for k, v in script.asdict(script.recipe_config({"hidden_size": 192})).items() if k != "seed"}
+    config = script.recorded_config(script.recipe_config({"hidden_size": 192}))
+    assert "seed" not in config
     assert config["hidden_size"] == 192 and config["steps"] == 1000 and "weight_decay" in config
     run = {"config": config, "boost": {}, "train_args": {}}
     record = {"wide s0": run, "wide s1": dict(run, config={**config, "weight_decay": 0.1}), "old s0": {"overrides": {}},
