@@ -55,7 +55,7 @@ def _load():
     profile = get_profile("tiny")
     models.ensure_tiny_base(profile.tiny, progress=False)
     model, tokenizer = models.load_model(profile)
-    return profile, model.eval(), tokenizer
+    return model.eval(), tokenizer
 
 
 def sampling(threads: int) -> dict:
@@ -67,7 +67,7 @@ def sampling(threads: int) -> dict:
     from o1lite.stages.prompts import policy_prompt
 
     torch.set_num_threads(threads)
-    _, model, tokenizer = _load()
+    model, tokenizer = _load()
     prompts = [policy_prompt(p, "vanilla", tokenizer, False) for p in load_problems("synthetic", "test", n=128, seed=0)]
     started = time.perf_counter()
     completions = sample(model, tokenizer, prompts, n=4, temperature=0.8, max_new_tokens=96, batch_size=64, seed=0)
@@ -92,7 +92,7 @@ def sft(threads: int, steps: int) -> dict:
     from o1lite.training import sft_lora
 
     torch.set_num_threads(threads)
-    _, model, tokenizer = _load()
+    model, tokenizer = _load()
     dataset = policy_dataset(load_problems("synthetic", "train", n=400, seed=0), "vanilla", tokenizer)
     with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):  # the trainer prints its logs
         log = sft_lora(model, tokenizer, dataset, Path(scratch) / "sft", steps=steps, batch_size=16, learning_rate=1e-2, rank=16)
