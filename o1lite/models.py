@@ -21,6 +21,7 @@ Introduced in chapter 00.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import asdict
@@ -34,6 +35,8 @@ from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX, Qwen
 
 from .problems import load_problems
 from .profiles import Profile, TinyConfig, get_profile, hub_reachable, offline_mode, runs_dir
+
+log = logging.getLogger(__name__)
 
 EOS = "<|endoftext|>"
 PAD = "<|pad|>"
@@ -229,13 +232,14 @@ def load_model(
     # Without network, read only the local cache: a quick one-line error instead of minutes of retries.
     local_only = not Path(source).is_dir() and (offline_mode() or not hub_reachable())
     try:
-        if not profile.is_tiny and unsloth_available():  # fast kernels on a CUDA GPU only
-            from unsloth import FastLanguageModel
-
-            model, tokenizer = FastLanguageModel.from_pretrained(source, dtype=dtype, load_in_4bit=False, local_files_only=local_only)
-        else:
+        loaded = None
+        if not profile.is_tiny and device.startswith("cuda"):  # fast kernels on a CUDA GPU only, never on CPU
+            loaded = _load_with_unsloth(source, dtype, local_only)
+        if loaded is None:
             tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
             model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, local_files_only=local_only)
+        else:
+            model, tokenizer = loaded
     except OSError as error:
         if profile.is_tiny or Path(source).is_dir():
             raise
@@ -276,13 +280,32 @@ def merge_adapters(model, adapter_dirs: str | Path | Sequence[str | Path]):
 
 def unsloth_available() -> bool:
     """True only when a CUDA GPU is present and unsloth imports (never on CPU)."""
-    if not torch.cuda.is_available():
-        return False
+    return torch.cuda.is_available() and _import_unsloth() is not None
+
+
+def _import_unsloth():
+    """unsloth's `FastLanguageModel`, or None when unsloth is absent or fails to import."""
     try:
-        import unsloth  # noqa: F401
+        from unsloth import FastLanguageModel
     except Exception:
-        return False
-    return True
+        return None
+    return FastLanguageModel
+
+
+def _load_with_unsloth(source: str, dtype: torch.dtype, local_only: bool):
+    """(model, tokenizer) through unsloth, or None after one logged line saying why
+    transformers + peft load it instead (unsloth absent, or failing on this checkpoint)."""
+    fast = _import_unsloth() if torch.cuda.is_available() else None
+    if fast is None:
+        log.warning("unsloth is not available (pip install -e \".[gpu]\" adds it): loading %s through transformers + peft", source)
+        return None
+    try:
+        return fast.from_pretrained(source, dtype=dtype, load_in_4bit=False, local_files_only=local_only)
+    except Exception as error:  # unsloth patches many models and versions: any failure means "use the plain path"
+        reason = (str(error).strip().splitlines() or [""])[0][:200]
+        log.warning("unsloth failed to load %s (%s: %s): loading it through transformers + peft instead",
+                    source, type(error).__name__, reason)
+        return None
 
 
 def configure_threads() -> int:

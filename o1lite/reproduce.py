@@ -56,7 +56,8 @@ PACKAGES = ("torch", "transformers", "tokenizers", "trl", "peft", "datasets", "a
 HEADLINES = {
     "00": ("base_pass_at_1_test", "base_pass_at_1_hard"),
     "01": ("speedup_vs_human_eval",),
-    "02": ("tcg_pass_rate_sft", "tcg_pass_rate_dpo", "tcg_pass_rate_dpo_minus_sft_more"),
+    # chapter 02: the distinct-correct rate, the TCG number that held across CPU kernel paths (the pass rate did not)
+    "02": ("tcg_distinct_correct_rate_sft", "tcg_distinct_correct_rate_dpo", "tcg_distinct_correct_rate_dpo_minus_sft"),
     "03": ("pass_at_1_vanilla", "pass_at_1_pseudocode", "pass_at_1_pseudocode_minus_vanilla"),
     "04": ("pass_at_1_pseudocode_mcts", "aspr_pseudocode", "pass_at_1_search_sft_minus_sampling_sft"),
     "05": ("prm_step_auroc_pointwise", "prm_step_auroc_pointwise_reference_labels", "bon_prm_minus_random"),

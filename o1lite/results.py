@@ -92,8 +92,10 @@ def lower(chapter: str, key: str) -> Fact:
 
 def between(chapter: str, key: str, low: float, high: float) -> Fact:
     """`low <= key <= high`."""
-    return Fact(f"{low} <= {chapter}:{key} <= {high}",
-                lambda m: None if _number(m, chapter, key) is None else low <= _number(m, chapter, key) <= high)
+    def holds(m):
+        value = _number(m, chapter, key)
+        return None if value is None else low <= value <= high
+    return Fact(f"{low} <= {chapter}:{key} <= {high}", holds)
 
 
 def share_at_least(chapter: str, part: str, whole: str, share: float) -> Fact:

@@ -75,7 +75,7 @@ def sft_lora(
     batch_size: int = 32,
     learning_rate: float = 2e-3,
     rank: int = 16,
-    max_length: int = 512,
+    max_length: int | None = None,
     seed: int = 0,
     peft_config: Any = None,
     **overrides: Any,
@@ -85,7 +85,10 @@ def sft_lora(
     Returns the training log (loss curve, seconds); the adapter is saved in
     `out_dir` (load it with `o1lite.models.load_adapter`). `peft_config`
     replaces the default `lora_config(rank)` (chapter 02 adds trainable
-    token embeddings for the tiny model this way).
+    token embeddings for the tiny model this way). `max_length=None` (the
+    default) trains on every example whole; a number cuts longer examples
+    there, end first, losing the end of the solution (a chat-formatted
+    pseudocode example on a Qwen2.5 tokenizer can pass 512 tokens).
     """
     from trl import SFTConfig, SFTTrainer
 
@@ -106,7 +109,7 @@ def dpo_lora(
     learning_rate: float = 5e-4,
     beta: float = 0.1,
     rank: int = 16,
-    max_length: int = 512,
+    max_length: int | None = None,
     seed: int = 0,
     peft_config: Any = None,
     **overrides: Any,
@@ -115,6 +118,7 @@ def dpo_lora(
 
     `model` is the starting policy (for example an SFT model with its adapter
     merged); the frozen reference is the same weights with the adapter off.
+    `max_length` as in `sft_lora` (None: no pair is cut).
     """
     from trl import DPOConfig, DPOTrainer
 

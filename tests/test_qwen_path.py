@@ -3,7 +3,9 @@ folder loads, adapts and generates through the code a real one takes."""
 
 from __future__ import annotations
 
+import logging
 import sys
+import types
 
 import pytest
 import torch
@@ -89,12 +91,55 @@ def test_chat_prompts_and_stop_rules_of_an_instruct_profile(qwen_folder):
         handle.remove()
 
 
-def test_unsloth_is_chosen_only_on_a_gpu_where_it_imports(qwen_folder, monkeypatch):
-    """The choice `load_model` makes, with unsloth absent: on CPU never; with a GPU but no
-    unsloth, transformers + peft (the folder still loads)."""
+def test_unsloth_is_chosen_only_on_a_gpu_where_it_imports(qwen_folder, monkeypatch, caplog):
+    """The choice `load_model` makes: on CPU never (not even when a GPU is present
+    and unsloth imports); asked for a GPU with unsloth absent, transformers + peft
+    after one logged line."""
     assert not models.unsloth_available()  # this machine: no CUDA, whatever is installed
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setitem(sys.modules, "unsloth", None)  # `import unsloth` raises ImportError
     assert not models.unsloth_available()
-    model, _ = models.load_model(str(qwen_folder), device="cpu", dtype=torch.float32)
-    assert type(model).__module__.startswith("transformers.")
+    with caplog.at_level(logging.WARNING, logger="o1lite.models"):
+        assert models._load_with_unsloth(str(qwen_folder), torch.bfloat16, True) is None
+    assert len(caplog.records) == 1 and "unsloth is not available" in caplog.records[0].getMessage()
+
+    caplog.clear()
+    monkeypatch.setitem(sys.modules, "unsloth", _fake_unsloth(AssertionError("a CPU load must not reach unsloth")))
+    assert models.unsloth_available()
+    with caplog.at_level(logging.WARNING, logger="o1lite.models"):
+        model, _ = models.load_model(str(qwen_folder), device="cpu", dtype=torch.float32)
+    assert type(model).__module__.startswith("transformers.") and not caplog.records
+
+
+def test_unsloth_failing_on_a_checkpoint_falls_back_with_one_logged_line(qwen_folder, monkeypatch, caplog):
+    """unsloth imports but its loader fails (an unsupported model or version):
+    None after one line naming the error, so `load_model` goes on with transformers
+    + peft; when it loads, its (model, tokenizer) is what comes back."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setitem(sys.modules, "unsloth", _fake_unsloth(RuntimeError("Unsloth: this model is not supported\nlong trace")))
+    with caplog.at_level(logging.WARNING, logger="o1lite.models"):
+        assert models._load_with_unsloth(str(qwen_folder), torch.bfloat16, True) is None
+    (record,) = caplog.records
+    message = record.getMessage()
+    assert "failed to load" in message and "RuntimeError: Unsloth: this model is not supported" in message
+    assert "long trace" not in message and "transformers + peft" in message
+
+    monkeypatch.setitem(sys.modules, "unsloth", _fake_unsloth(("model", "tokenizer")))
+    assert models._load_with_unsloth(str(qwen_folder), torch.bfloat16, True) == ("model", "tokenizer")
+
+
+def _fake_unsloth(outcome):
+    """A stand-in `unsloth` module whose `FastLanguageModel.from_pretrained` raises
+    `outcome` when it is an exception and returns it otherwise."""
+    module = types.ModuleType("unsloth")
+
+    class FastLanguageModel:
+        @staticmethod
+        def from_pretrained(source, **options):
+            assert options["load_in_4bit"] is False and options["local_files_only"] is True
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome
+
+    module.FastLanguageModel = FastLanguageModel
+    return module
