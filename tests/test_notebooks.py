@@ -9,16 +9,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from o1lite import checkpoints
 from o1lite import reproduce as runner
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 SMOKE = {"SMOKE": True, "SEEDS": 1, "SOLUTIONS": True}  # micro sizes, one seed, every exercise answered from solutions/ and checked
-# `make test-quick` (O1LITE_QWEN_PASS=0) leaves out the Qwen-shaped pass, the slowest part of `make test`.
-QWEN_PASS = os.environ.get("O1LITE_QWEN_PASS", "1") != "0"
-QWEN_CHAPTERS = ["00", "02", "03", "04", "05", "06", "07", "08"]
+from conftest import QWEN_CHAPTERS, QWEN_PASS  # noqa: E402  (the pass itself is started in conftest.py)
 
 # Keys each chapter must record, and the range each must lie in.
 EXPECTED = {
@@ -66,31 +63,16 @@ def smoke_run(tmp_path_factory):
     process from an empty runs folder (the determinism test compares the two).
     Both use one torch thread, so the pair costs about one run's wall time on two
     cores, and equal thread counts are what "same seed, same numbers" promises.
-    A third process runs the chapters on a Qwen2.5-shaped checkpoint meanwhile."""
+    The Qwen-shaped pass runs beside them and the rest of the suite (`qwen_smoke_pass`)."""
     import subprocess
     import sys
 
     figures = tmp_path_factory.mktemp("smoke_figures")
     again = tmp_path_factory.mktemp("smoke_again")
-    qwen = tmp_path_factory.mktemp("smoke_qwen")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "O1LITE_FIGURES_DIR": str(again / "figures"), "O1LITE_RUNS_DIR": str(again / "runs")}
     command = [sys.executable, "-m", "o1lite", "reproduce", "--profile", "tiny"] + [
         arg for name, value in SMOKE.items() for arg in ("-p", f"{name}={value}")]
     second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    # The Qwen path, at the same time: every chapter that loads a model, on a Qwen2.5-0.5B-Instruct-shaped
-    # folder (one layer of the real sizes, random weights), offline on the synthetic suite. Chapter 01 loads
-    # no model (the tiny pass covers it); one round of self-play (the tiny pass runs two).
-    third = None
-    if QWEN_PASS:
-        folder = checkpoints.build_qwen25_shaped(qwen / "qwen2.5-0.5b-instruct-shaped", layers=1)
-        # one torch thread, as the other two. Measured in the fixture on 2 cores: 323 s with two threads (waiting
-        # in OpenMP barriers while three processes share two cores, chapter 02 took 99 s, 25 s alone), 344 s with
-        # two threads and the tiny passes at nice 10, 325 s with passive OpenMP waiting, 306 s with one
-        qwen_env = {**env, "O1LITE_FIGURES_DIR": str(qwen / "figures"), "O1LITE_RUNS_DIR": str(qwen / "runs")}
-        qwen_command = [sys.executable, "-m", "o1lite", "reproduce", "--profile", str(folder), "--only", ",".join(QWEN_CHAPTERS),
-                        "-p", "SMOKE=True", "-p", "SEEDS=1", "-p", "SUITE=synthetic", "-p", "ROUNDS=1"]  # exercises: the tiny passes
-        third = subprocess.Popen(qwen_command, env=qwen_env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     threads = os.environ.get("OMP_NUM_THREADS")
     os.environ["OMP_NUM_THREADS"] = "1"  # the kernels papermill starts inherit it
     os.environ["O1LITE_FIGURES_DIR"] = str(figures)
@@ -98,17 +80,15 @@ def smoke_run(tmp_path_factory):
     try:
         manifest = runner.reproduce("tiny", parameters=SMOKE)
         output, _ = second.communicate(timeout=900)
-        qwen_output, _ = third.communicate(timeout=1200) if third else ("", None)
     finally:
         if threads is None:
             os.environ.pop("OMP_NUM_THREADS")
         else:
             os.environ["OMP_NUM_THREADS"] = threads
-        for process in (second, third):
-            if process is not None and process.poll() is None:  # the first run failed, or this one overran: never leave it on the cores
-                process.kill()
-                process.wait()
-    return manifest, figures, (second.returncode, output, again / "figures"), (third and third.returncode, qwen_output, qwen / "figures")
+        if second.poll() is None:  # the first run failed, or this one overran: never leave it on the cores
+            second.kill()
+            second.wait()
+    return manifest, figures, (second.returncode, output, again / "figures")
 
 
 def test_every_chapter_runs_in_smoke_mode(smoke_run):
@@ -139,7 +119,7 @@ def test_same_seed_gives_identical_metrics(smoke_run):
     policies and searches are all rebuilt), records the same numbers. The keys each
     file lists as volatile (timings, throughputs) are the only exception, which is
     the determinism `record.py` and the README state."""
-    _, figures, (returncode, output, again), _ = smoke_run
+    _, figures, (returncode, output, again) = smoke_run
     assert returncode == 0, output[-3000:]
 
     def stable(path):
@@ -150,13 +130,14 @@ def test_same_seed_gives_identical_metrics(smoke_run):
         assert stable(again / first.name) == stable(first), first.name
 
 
-def test_every_chapter_runs_on_a_qwen25_shaped_checkpoint(smoke_run):
+def test_every_chapter_runs_on_a_qwen25_shaped_checkpoint(qwen_smoke_pass):
     """`python -m o1lite reproduce --profile <folder> -p SMOKE=True -p SUITE=synthetic`
     on a Qwen2.5-0.5B-Instruct-shaped folder: every chapter to the end, offline,
-    with the instruct profile's chat template and few-shot prompts."""
+    with the instruct profile's chat template and few-shot prompts. The pass
+    starts when the session does (`tests/conftest.py`) and this test runs last."""
     if not QWEN_PASS:
         pytest.skip("O1LITE_QWEN_PASS=0 (make test-quick)")
-    *_, (returncode, output, figures) = smoke_run
+    returncode, output, figures = qwen_smoke_pass.result()
     assert returncode == 0, output[-3000:]
     manifest = json.loads((figures / "manifest.json").read_text())
     assert [c["chapter"] for c in manifest["chapters"] if c["status"] == "ok"] == QWEN_CHAPTERS
