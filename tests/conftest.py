@@ -57,21 +57,20 @@ class _Background:
     (a pipe nobody reads until the end could fill and stall it); `result()` waits for it."""
 
     def __init__(self, command, env, folder):
-        self.log = open(folder / "output.log", "w")
-        self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+        self.output = folder / "output.log"
+        with open(self.output, "w") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
         self.figures = folder / "figures"
         BACKGROUND_PIDS.add(self.process.pid)
 
     def result(self, timeout=1500):
         self.process.wait(timeout=timeout)
-        self.log.flush()
-        return self.process.returncode, open(self.log.name).read(), self.figures
+        return self.process.returncode, self.output.read_text(), self.figures
 
     def stop(self):
         if self.process.poll() is None:  # a test failed early, or the session was interrupted
             self.process.kill()
             self.process.wait()
-        self.log.close()
 
 
 @pytest.fixture(scope="session", autouse=True)
