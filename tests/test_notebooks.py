@@ -9,13 +9,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import QWEN_CHAPTERS, QWEN_PASS  # the Qwen pass itself is started in conftest.py
-from o1lite import reproduce as runner
+from conftest import QWEN_CHAPTERS, QWEN_PASS, SMOKE  # the smoke passes themselves are started in conftest.py
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-
-SMOKE = {"SMOKE": True, "SEEDS": 1, "SOLUTIONS": True}  # micro sizes, one seed, every exercise answered from solutions/ and checked
 
 # Keys each chapter must record, and the range each must lie in.
 EXPECTED = {
@@ -58,50 +55,27 @@ def test_notebook_is_clean_and_parameterised(path):
 
 
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    """Every chapter in smoke mode, twice: here, and at the same time in a second
-    process from an empty runs folder (the determinism test compares the two).
-    Both use one torch thread, so the pair costs about one run's wall time on two
-    cores, and equal thread counts are what "same seed, same numbers" promises.
-    The Qwen-shaped pass runs beside them and the rest of the suite (`qwen_smoke_pass`)."""
-    import subprocess
-    import sys
-
-    figures = tmp_path_factory.mktemp("smoke_figures")
-    again = tmp_path_factory.mktemp("smoke_again")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "O1LITE_FIGURES_DIR": str(again / "figures"), "O1LITE_RUNS_DIR": str(again / "runs")}
-    command = [sys.executable, "-m", "o1lite", "reproduce", "--profile", "tiny"] + [
-        arg for name, value in SMOKE.items() for arg in ("-p", f"{name}={value}")]
-    second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    threads = os.environ.get("OMP_NUM_THREADS")
-    os.environ["OMP_NUM_THREADS"] = "1"  # the kernels papermill starts inherit it
-    os.environ["O1LITE_FIGURES_DIR"] = str(figures)
-    os.environ["O1LITE_RUNS_DIR"] = str(tmp_path_factory.getbasetemp() / "runs")  # never the repository's runs/
-    try:
-        manifest = runner.reproduce("tiny", parameters=SMOKE)
-        output, _ = second.communicate(timeout=900)
-    finally:
-        if threads is None:
-            os.environ.pop("OMP_NUM_THREADS")
-        else:
-            os.environ["OMP_NUM_THREADS"] = threads
-        if second.poll() is None:  # the first run failed, or this one overran: never leave it on the cores
-            second.kill()
-            second.wait()
-    return manifest, figures, (second.returncode, output, again / "figures")
+def smoke_run(background_passes):
+    """Every chapter in smoke mode, twice, each from an empty runs folder, in two
+    processes started with the session (`tests/conftest.py`): for each,
+    (returncode, output, figures folder)."""
+    return background_passes["tiny"].result(timeout=900), background_passes["tiny_again"].result(timeout=900)
 
 
 def test_every_chapter_runs_in_smoke_mode(smoke_run):
-    manifest, figures, *_ = smoke_run
-    failures = [f"{c['chapter']}: {c['error']}" for c in manifest.chapters if c["status"] != "ok"]
+    (returncode, output, figures), _ = smoke_run
+    assert (figures / "manifest.json").exists(), output[-3000:]
+    manifest = json.loads((figures / "manifest.json").read_text())
+    failures = [f"{c['chapter']}: {c['error']}" for c in manifest["chapters"] if c["status"] != "ok"]
     assert not failures, failures
-    assert [c["chapter"] for c in manifest.chapters] == [p.name[:2] for p in NOTEBOOKS]
-    assert json.loads((figures / "manifest.json").read_text())["versions"]["torch"].startswith("2.13")
+    assert returncode == 0, output[-3000:]
+    assert [c["chapter"] for c in manifest["chapters"]] == [p.name[:2] for p in NOTEBOOKS]
+    assert manifest["versions"]["torch"].startswith("2.13")
 
 
 @pytest.mark.parametrize("chapter", sorted(EXPECTED))
 def test_recorded_metrics_exist_and_are_in_range(smoke_run, chapter):
-    _, figures, *_ = smoke_run
+    (_, _, figures), _ = smoke_run
     if not any(p.name.startswith(chapter) for p in NOTEBOOKS):
         pytest.skip(f"chapter {chapter} not written yet")
     metrics = json.loads((figures / f"{chapter}_metrics.json").read_text())
@@ -119,7 +93,7 @@ def test_same_seed_gives_identical_metrics(smoke_run):
     policies and searches are all rebuilt), records the same numbers. The keys each
     file lists as volatile (timings, throughputs) are the only exception, which is
     the determinism `record.py` and the README state."""
-    _, figures, (returncode, output, again) = smoke_run
+    (_, _, figures), (returncode, output, again) = smoke_run
     assert returncode == 0, output[-3000:]
 
     def stable(path):
@@ -130,14 +104,14 @@ def test_same_seed_gives_identical_metrics(smoke_run):
         assert stable(again / first.name) == stable(first), first.name
 
 
-def test_every_chapter_runs_on_a_qwen25_shaped_checkpoint(qwen_smoke_pass):
+def test_every_chapter_runs_on_a_qwen25_shaped_checkpoint(background_passes):
     """`python -m o1lite reproduce --profile <folder> -p SMOKE=True -p SUITE=synthetic`
     on a Qwen2.5-0.5B-Instruct-shaped folder: every chapter to the end, offline,
     with the instruct profile's chat template and few-shot prompts. The pass
     starts when the session does (`tests/conftest.py`) and this test runs last."""
     if not QWEN_PASS:
         pytest.skip("O1LITE_QWEN_PASS=0 (make test-quick)")
-    returncode, output, figures = qwen_smoke_pass.result()
+    returncode, output, figures = background_passes["qwen"].result()
     assert returncode == 0, output[-3000:]
     manifest = json.loads((figures / "manifest.json").read_text())
     assert [c["chapter"] for c in manifest["chapters"] if c["status"] == "ok"] == QWEN_CHAPTERS
