@@ -20,8 +20,6 @@ def isolated_outputs(tmp_path_factory, monkeypatch):
 @pytest.fixture(scope="session")
 def micro_base(tmp_path_factory):
     """A micro tiny base built once per test session (seconds)."""
-    import os
-
     from o1lite import models
 
     os.environ["O1LITE_RUNS_DIR"] = str(tmp_path_factory.getbasetemp() / "runs")

@@ -3,7 +3,6 @@ through the runner with micro parameters (SMOKE=True); its metrics recorded
 and in range. Also: same seed, same machine, identical metrics."""
 
 import json
-import os
 from pathlib import Path
 
 import nbformat
