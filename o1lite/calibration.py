@@ -154,7 +154,7 @@ def main(argv: Sequence[str]) -> None:
     torch.set_num_threads(threads)
     cfg = TinyConfig(**config)
     at = list(range(every, cfg.steps + 1, every))
-    print(json.dumps(curve(cfg, at, n_eval)))
+    print(json.dumps({**curve(cfg, at, n_eval), "kernel_path": torch.backends.cpu.get_cpu_capability()}))
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def stale_note(against: str) -> str | None:
     from .reproduce import chapters, fingerprint, notebook_reads, package_hash
 
     manifest = committed("manifest.json", against)
-    if not manifest or not all("fingerprint" in c for c in manifest.get("chapters", [])):
+    if not manifest or not manifest.get("chapters") or not all("fingerprint" in c for c in manifest["chapters"]):
         return "the committed manifest records no chapter fingerprints: cannot tell whether the figures are stale"
     available, sources, prints, stale = chapters(), package_hash(), {}, []
     for entry in manifest["chapters"]:
@@ -107,6 +107,22 @@ def stale_note(against: str) -> str | None:
         return (f"the committed figures of chapter(s) {', '.join(stale)} were made by other notebook or package "
                 "sources than the ones checked out: they are stale (re-run `make reproduce` and commit figures/)")
     return None
+
+
+def kernel_note(against: str, current: Path) -> str | None:
+    """A line when the committed run and the re-run took different CPU float paths (torch's kernel
+    path or thread count, `figures/manifest.json`): then some numbers move even with the same seeds."""
+    old = (committed("manifest.json", against) or {}).get("machine", {})
+    path = current / "manifest.json"
+    new = json.loads(path.read_text()).get("machine", {}) if path.exists() else {}
+    differ = [f"{name} {old[name]} → {new[name]}" for name in ("kernel_path", "threads")
+              if old.get(name) is not None and new.get(name) is not None and old[name] != new[name]]
+    if not differ:
+        return None
+    hint = f" (ATEN_CPU_CAPABILITY={old['kernel_path'].lower()} takes the committed kernel path where this CPU has it)" \
+        if "kernel_path" in old and old.get("kernel_path") != new.get("kernel_path") else ""
+    return (f"the re-run took another CPU float path than the committed one ({', '.join(differ)}): the same seeds give "
+            f"other floats there, so a number may move by about a seed's spread{hint}")
 
 
 def check(against: str = "HEAD", current: Path | None = None, stream: TextIO = sys.stdout, verbose: bool = False) -> int:
@@ -133,9 +149,9 @@ def check(against: str = "HEAD", current: Path | None = None, stream: TextIO = s
     print("  ".join(str(h).ljust(w) for h, w in zip(header, widths)), file=stream)
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)), file=stream)
-    note = stale_note(against)
-    if note:
-        print(f"note: {note}", file=stream)
+    for note in (stale_note(against), kernel_note(against, current)):
+        if note:
+            print(f"note: {note}", file=stream)
     print(f"{compared} numbers and directions compared against {against}: "
           + ("all agree" if not differ else f"{differ} disagree") + " (volatile keys and counts: `--verbose`)", file=stream)
     return 1 if differ else 0

@@ -118,8 +118,13 @@ def stable_hash(value: Any, length: int = 12) -> str:
 
 
 def machine() -> dict[str, Any]:
-    """CPU model, core count and memory: what decides the float paths and the timings of a run."""
+    """CPU model, core count, memory, torch's CPU kernel path and thread count: what decides the
+    float paths and the timings of a run. The kernel path is the one torch picks in a process
+    started with this environment (`AVX512`, `AVX2` or `DEFAULT`; `ATEN_CPU_CAPABILITY` chooses
+    it), so two runs whose figures differ can say whether they took the same float path."""
     import platform
+
+    import torch
 
     cpu, memory = platform.processor() or platform.machine(), None
     try:
@@ -130,4 +135,5 @@ def machine() -> dict[str, Any]:
         memory = round(kib / 2**20, 1)
     except (OSError, StopIteration, ValueError):
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory, "system": f"{platform.machine()} {platform.system()}"}
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory, "system": f"{platform.machine()} {platform.system()}",
+            "kernel_path": torch.backends.cpu.get_cpu_capability(), "threads": int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)}

@@ -54,3 +54,17 @@ def test_a_missing_key_disagrees_and_nothing_to_compare_is_status_2(tmp_path):
     assert check(str(tmp_path / "committed"), tmp_path / "rerun", stream=io.StringIO()) == 1
     (tmp_path / "empty").mkdir()
     assert check(str(tmp_path / "committed"), tmp_path / "empty", stream=io.StringIO()) == 2
+
+
+def test_a_rerun_on_another_kernel_path_is_named(tmp_path):
+    machine = {"cpu": "AMD EPYC", "cores": 2, "kernel_path": "AVX2", "threads": 2}
+    for folder, path in (("committed", "AVX2"), ("rerun", "AVX512")):
+        write(tmp_path / folder, "02", COMMITTED)
+        (tmp_path / folder / "manifest.json").write_text(json.dumps({"machine": {**machine, "kernel_path": path}}))
+    out = io.StringIO()
+    assert check(str(tmp_path / "committed"), tmp_path / "rerun", stream=out) == 0  # a note, not a disagreement
+    assert "kernel_path AVX2 → AVX512" in out.getvalue() and "ATEN_CPU_CAPABILITY=avx2" in out.getvalue()
+    (tmp_path / "rerun" / "manifest.json").write_text(json.dumps({"machine": machine}))
+    out = io.StringIO()
+    check(str(tmp_path / "committed"), tmp_path / "rerun", stream=out)
+    assert "float path" not in out.getvalue()  # the same path: nothing to say

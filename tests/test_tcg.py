@@ -238,3 +238,23 @@ def test_generate_tests_and_cached_tcg(micro_base, problems, sandbox):
                                  max_new_tokens=32)
     for problem, cases in zip(problems, checked):
         assert not cases or sandbox.run_tests(problem.reference, problem.entry_point, cases).passed
+
+
+def test_later_chapters_read_the_tcgs_cases_back_from_its_cache(micro_base, problems, sandbox, monkeypatch):
+    """`upstream.generated_tests` writes each problem set's cases once; a second call returns the
+    same cases without loading the TCG, and another problem set is generated, not read."""
+    from o1lite.stages import upstream
+
+    profile = get_profile("tiny", smoke=True)
+    tcg.load_tcg(profile, sandbox=sandbox)  # built by the test above when run with it, else here
+    first = upstream.generated_tests(profile, 0, (problems[:3], problems[3:5]))
+    model, tokenizer = tcg.load_tcg(profile)
+    direct = tcg.generate_tests(model, tokenizer, problems[:3], n_cases=tcg.MICRO_TCG.n_cases,
+                                max_new_tokens=tcg.MICRO_TCG.max_new_tokens, seed=0)
+    assert [first[p.task_id + p.split] for p in problems[:3]] == [list(c) for c in direct]  # what computing gives
+    loads = []
+    monkeypatch.setattr(tcg, "load_tcg", lambda *a, **k: loads.append(1) or (model, tokenizer))
+    again = upstream.generated_tests(profile, 0, (problems[:3], problems[3:5]))
+    assert again == first and not loads  # read back, the TCG never loaded
+    upstream.generated_tests(profile, 0, (problems[5:7],))
+    assert loads == [1]  # a set never generated is generated

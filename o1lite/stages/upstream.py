@@ -23,6 +23,7 @@ only names and calls the stage that owns the artifact. Introduced in chapter 05
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Sequence
@@ -76,15 +77,31 @@ def generated_tests(profile: str | Profile, seed: int, problem_sets: Sequence[Se
     """Chapter 02's TCG of `seed` (trained first when missing) run on every problem of `problem_sets`.
 
     Keys are `task_id + split` (a task id alone repeats across splits); a
-    problem the TCG wrote no usable case for maps to `[]`."""
+    problem the TCG wrote no usable case for maps to `[]`. Each set's cases
+    are cached in the TCG's folder (`generated/`), keyed by the problems and
+    the TCG's own training record, so a re-run reads what it wrote (the same
+    cases: greedy decoding, one batched call per set, as when computed)."""
+    from ..problems import TestCase
+    from ..record import write_json
 
     profile = get_profile(profile)
     config = tcg.tcg_config(profile, seed)
-    model, tokenizer = tcg.load_tcg(profile, config=config)
+    folder = tcg.tcg_dir(profile, config)
+    loaded = None
     found: dict[str, list] = {}
     for problems in problem_sets:
-        cases = tcg.generate_tests(model, tokenizer, problems, n_cases=config.n_cases,
-                                   max_new_tokens=config.max_new_tokens, seed=seed)
+        built = folder / "tcg.json"
+        key = stable_hash({"problems": [(p.task_id + p.split, p.prompt, p.reference) for p in problems],
+                           "tcg": built.read_text() if built.exists() else None})
+        cache = folder / "generated" / f"{key}.json"
+        if built.exists() and cache.exists():
+            cases = [[TestCase.from_json(c) for c in row] for row in json.loads(cache.read_text())["cases"]]
+        else:
+            loaded = loaded or tcg.load_tcg(profile, config=config)
+            cases = tcg.generate_tests(*loaded, problems, n_cases=config.n_cases, max_new_tokens=config.max_new_tokens, seed=seed)
+            key = stable_hash({"problems": [(p.task_id + p.split, p.prompt, p.reference) for p in problems],
+                               "tcg": built.read_text()})  # the TCG is built now, if it was not before
+            write_json(folder / "generated" / f"{key}.json", {"cases": [[c.to_json() for c in row] for row in cases]})
         found.update({p.task_id + p.split: list(c) for p, c in zip(problems, cases)})
     return found
 
