@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from ..problems import Problem
+from ..problems import Problem, TestCase
 from ..profiles import Profile, get_profile, run_dir
-from ..record import source_hash, stable_hash
+from ..record import source_hash, stable_hash, write_json
 from ..sandbox import Sandbox
 from . import mcts, policies, prm, tcg
 
@@ -81,9 +81,6 @@ def generated_tests(profile: str | Profile, seed: int, problem_sets: Sequence[Se
     are cached in the TCG's folder (`generated/`), keyed by the problems and
     the TCG's own training record, so a re-run reads what it wrote (the same
     cases: greedy decoding, one batched call per set, as when computed)."""
-    from ..problems import TestCase
-    from ..record import write_json
-
     profile = get_profile(profile)
     config = tcg.tcg_config(profile, seed)
     folder = tcg.tcg_dir(profile, config)
