@@ -119,8 +119,9 @@ def kernel_note(against: str, current: Path) -> str | None:
               if old.get(name) is not None and new.get(name) is not None and old[name] != new[name]]
     if not differ:
         return None
-    hint = f" (ATEN_CPU_CAPABILITY={old['kernel_path'].lower()} takes the committed kernel path where this CPU has it)" \
-        if "kernel_path" in old and old.get("kernel_path") != new.get("kernel_path") else ""
+    paths = old.get("kernel_path"), new.get("kernel_path")
+    hint = f" (ATEN_CPU_CAPABILITY={paths[0].lower()} takes the committed kernel path where this CPU has it)" \
+        if all(paths) and paths[0] != paths[1] else ""
     return (f"the re-run took another CPU float path than the committed one ({', '.join(differ)}): the same seeds give "
             f"other floats there, so a number may move by about a seed's spread{hint}")
 

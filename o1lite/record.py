@@ -127,6 +127,7 @@ def machine() -> dict[str, Any]:
     import torch
 
     cpu, memory = platform.processor() or platform.machine(), None
+    omp = (os.environ.get("OMP_NUM_THREADS") or "").split(",")[0].strip()  # the chapters' torch threads (models.configure_threads)
     try:
         cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                    if line.startswith("model name"))
@@ -136,4 +137,4 @@ def machine() -> dict[str, Any]:
     except (OSError, StopIteration, ValueError):
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory, "system": f"{platform.machine()} {platform.system()}",
-            "kernel_path": torch.backends.cpu.get_cpu_capability(), "threads": int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)}
+            "kernel_path": torch.backends.cpu.get_cpu_capability(), "threads": int(omp) if omp.isdigit() else os.cpu_count() or 1}

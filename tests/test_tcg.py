@@ -258,3 +258,20 @@ def test_later_chapters_read_the_tcgs_cases_back_from_its_cache(micro_base, prob
     assert again == first and not loads  # read back, the TCG never loaded
     upstream.generated_tests(profile, 0, (problems[5:7],))
     assert loads == [1]  # a set never generated is generated
+
+
+def test_cached_cases_read_back_exactly_or_not_at_all(tmp_path):
+    """What `upstream.generated_tests` writes reads back as the same cases; a case whose repr is not a
+    literal (`...`, `inf`) is not read back wrong or raised on: the set is generated again."""
+    import json
+
+    from o1lite.stages.upstream import _read_cases
+
+    cases = [[TestCase((1, "a'b", [2.5, -3]), (True, None)), TestCase(({"k": (1, 2)},), -0.1)], []]
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps({"cases": [[c.to_json() for c in row] for row in cases]}))
+    assert _read_cases(path) == cases
+    for bad in (Ellipsis, float("inf")):
+        path.write_text(json.dumps({"cases": [[TestCase((1,), bad).to_json()]]}))
+        assert _read_cases(path) is None
+    assert _read_cases(tmp_path / "missing.json") is None

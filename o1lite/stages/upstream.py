@@ -91,9 +91,8 @@ def generated_tests(profile: str | Profile, seed: int, problem_sets: Sequence[Se
         key = stable_hash({"problems": [(p.task_id + p.split, p.prompt, p.reference) for p in problems],
                            "tcg": built.read_text() if built.exists() else None})
         cache = folder / "generated" / f"{key}.json"
-        if built.exists() and cache.exists():
-            cases = [[TestCase.from_json(c) for c in row] for row in json.loads(cache.read_text())["cases"]]
-        else:
+        cases = _read_cases(cache) if built.exists() else None
+        if cases is None:
             loaded = loaded or tcg.load_tcg(profile, config=config)
             cases = tcg.generate_tests(*loaded, problems, n_cases=config.n_cases, max_new_tokens=config.max_new_tokens, seed=seed)
             key = stable_hash({"problems": [(p.task_id + p.split, p.prompt, p.reference) for p in problems],
@@ -101,6 +100,15 @@ def generated_tests(profile: str | Profile, seed: int, problem_sets: Sequence[Se
             write_json(folder / "generated" / f"{key}.json", {"cases": [[c.to_json() for c in row] for row in cases]})
         found.update({p.task_id + p.split: list(c) for p, c in zip(problems, cases)})
     return found
+
+
+def _read_cases(path: Path) -> list[list] | None:
+    """The cached cases at `path`, or None when there are none or one does not read back as it was
+    written (a literal whose repr is not a literal, such as `...` or `1e999`): then they are generated again."""
+    try:
+        return [[TestCase.from_json(c) for c in row] for row in json.loads(path.read_text())["cases"]]
+    except (OSError, ValueError, SyntaxError, KeyError, TypeError):
+        return None
 
 
 def search_trees(profile: str | Profile, fmt: str, problems: Sequence[Problem], purpose: str, seed: int,
