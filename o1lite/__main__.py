@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--steps", type=int, default=None, help="pretraining steps, one cosine schedule (default: the tiny profile's schedule)")
     cal.add_argument("--every", type=int, default=250, help="evaluate every this many steps")
     cal.add_argument("--n-eval", type=int, default=200, help="problems per held-out split")
+    cal.add_argument("--samples", type=int, default=0, help="also pass@1 from this many samples per problem (default 0: greedy only)")
+    cal.add_argument("--temperature", type=float, default=0.8, help="the samples' temperature")
     cal.add_argument("--out", default=None, help="JSON file the curves are appended to (default figures/00_calibration.json)")
     res = commands.add_parser("results", help="the papers' lessons beside ours, each with its verdict (chapter 08's table)")
     res.add_argument("--readme", default=None, help="write the table between the results markers of this README instead of printing it")
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = get_profile("tiny").tiny  # the whole schedule is measured, past where the base stops
         cfg = replace(cfg, steps=args.steps or cfg.schedule_steps or cfg.steps, schedule_steps=None)
         out = Path(args.out) if args.out else figures_dir() / "00_calibration.json"
-        calibrate(out, args.seeds, args.kernels, cfg, args.every, args.n_eval)
+        calibrate(out, args.seeds, args.kernels, cfg, args.every, args.n_eval, samples=args.samples, temperature=args.temperature)
         return 0
 
     from .profiles import UnknownProfile, get_profile

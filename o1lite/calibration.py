@@ -6,6 +6,8 @@ different model, and every later chapter inherits the difference. This
 module measures the curve that shows where the jump is:
 
 - `PassAtSteps`, a `transformers.TrainerCallback`, evaluates greedy pass@1
+  (and, with `samples`, pass@1 estimated from that many samples at
+  `temperature`: Chen et al.'s estimator, under the key `<split>_sampled`)
   on held-out splits at chosen optimiser steps while the base pretrains
   (the torch random state and the tokenizer's padding side are restored
   after each evaluation, so the model trained is the one a plain build
@@ -44,10 +46,16 @@ SPLITS = ("test", "hard")
 
 class PassAtSteps(TrainerCallback):
     """Greedy pass@1 on `problems` (split -> list of `Problem`) at the optimiser
-    steps in `at`; `rows` collects {"step", split: pass@1, ...}."""
+    steps in `at`; `rows` collects {"step", split: pass@1, ...}. With `samples`
+    > 0, also pass@1 from that many samples per problem at `temperature`
+    ({split}_sampled): the mean of each problem's share of correct samples,
+    which a near-tie between two next tokens moves by a fraction, where it
+    flips the greedy completion whole."""
 
-    def __init__(self, problems: dict, at: Sequence[int], sandbox, max_new_tokens: int = 96):
+    def __init__(self, problems: dict, at: Sequence[int], sandbox, max_new_tokens: int = 96, samples: int = 0,
+                 temperature: float = 0.8):
         self.problems, self.at, self.sandbox, self.max_new_tokens = problems, set(at), sandbox, max_new_tokens
+        self.samples, self.temperature = samples, temperature
         self.rows: list[dict] = []
 
     def on_step_end(self, args, state, control, model=None, train_dataloader=None, **kwargs):
@@ -67,15 +75,20 @@ class PassAtSteps(TrainerCallback):
         model.eval()
         try:
             with torch.no_grad():
-                return {split: evaluate_model(model, tokenizer, problems, self.sandbox, max_new_tokens=self.max_new_tokens)
-                        .pass_at(1)["value"] for split, problems in self.problems.items()}
+                row = {split: evaluate_model(model, tokenizer, problems, self.sandbox, max_new_tokens=self.max_new_tokens)
+                       .pass_at(1)["value"] for split, problems in self.problems.items()}
+                if self.samples:
+                    row.update({f"{split}_sampled": evaluate_model(model, tokenizer, problems, self.sandbox, n=self.samples,
+                                                                   temperature=self.temperature, max_new_tokens=self.max_new_tokens)
+                                .pass_at(1)["value"] for split, problems in self.problems.items()})
+                return row
         finally:
             model.train()
             torch.random.set_rng_state(saved)
             tokenizer.padding_side = side
 
 
-def curve(cfg: TinyConfig, at: Sequence[int], n_eval: int = 200) -> dict:
+def curve(cfg: TinyConfig, at: Sequence[int], n_eval: int = 200, samples: int = 0, temperature: float = 0.8) -> dict:
     """Pretrain one base for `cfg` (in a temporary folder) and return its curve."""
     from .models import build_tiny_base
     from .problems import load_problems
@@ -83,7 +96,7 @@ def curve(cfg: TinyConfig, at: Sequence[int], n_eval: int = 200) -> dict:
 
     problems = {split: load_problems("synthetic", split, n=n_eval, seed=0) for split in SPLITS}
     with Sandbox(workers=1) as sandbox, tempfile.TemporaryDirectory() as folder:
-        callback = PassAtSteps(problems, sorted(set(at) | {cfg.steps}), sandbox)
+        callback = PassAtSteps(problems, sorted(set(at) | {cfg.steps}), sandbox, samples=samples, temperature=temperature)
         started = time.perf_counter()
         build_tiny_base(cfg, Path(folder) / "base", progress=False, callbacks=[callback])
         seconds = time.perf_counter() - started
@@ -91,7 +104,8 @@ def curve(cfg: TinyConfig, at: Sequence[int], n_eval: int = 200) -> dict:
 
 
 def spread_at(record: dict, step: int, split: str = "test") -> dict:
-    """Pass@1 on `split` at `step` across the file's runs: {"min", "max", "spread", "runs"}."""
+    """Pass@1 on `split` (`test`, or `test_sampled` in a file run with samples) at
+    `step` across the file's runs: {"min", "max", "spread", "runs"}."""
     values = [row[split] for run in record["runs"].values() for row in run["rows"] if row["step"] == step]
     if not values:
         raise ValueError(f"no run of this calibration file was evaluated at step {step}")
@@ -103,10 +117,12 @@ def run_key(seed: int, kernel: str, threads: int) -> str:
 
 
 def calibrate(out: Path, seeds: Sequence[int], kernels: Sequence[str], cfg: TinyConfig, every: int,
-              n_eval: int = 200, parallel: int = 2, threads: int = 1) -> dict:
+              n_eval: int = 200, parallel: int = 2, threads: int = 1, samples: int = 0, temperature: float = 0.8) -> dict:
     """Run every (seed, kernel) not yet in `out`, `parallel` at a time; return the file's content."""
     record = json.loads(out.read_text()) if out.exists() else {}
     recipe = {**asdict(replace(cfg, seed=0)), "n_eval": n_eval, "every": every}
+    if samples:  # files measured greedy only keep the recipe they were written with
+        recipe.update(samples=samples, temperature=temperature)
     if record and record.get("recipe") != recipe:
         raise SystemExit(f"{out} holds curves of another recipe: move it away or pass --out")
     record.setdefault("recipe", recipe)
@@ -120,7 +136,7 @@ def calibrate(out: Path, seeds: Sequence[int], kernels: Sequence[str], cfg: Tiny
             if kernel != "native":
                 env["ATEN_CPU_CAPABILITY"] = kernel
             command = [sys.executable, "-m", "o1lite.calibration", json.dumps(asdict(replace(cfg, seed=seed))),
-                       str(every), str(n_eval), str(threads)]
+                       str(every), str(n_eval), str(threads), str(samples), str(temperature)]
             running.append(((seed, kernel), subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)))
             print(f"started seed {seed}, kernel {kernel}", flush=True)
         time.sleep(2)
@@ -137,14 +153,16 @@ def calibrate(out: Path, seeds: Sequence[int], kernels: Sequence[str], cfg: Tiny
                                                               "cpu": machine()["cpu"], **result}
             write_json(out, record)
             final = result["rows"][-1]
+            sampled = f" (sampled {final['test_sampled']:.3f}, {final['hard_sampled']:.3f})" if samples else ""
             print(f"done seed {seed}, kernel {kernel}: step {final['step']} test {final['test']:.3f} "
-                  f"hard {final['hard']:.3f} ({result['seconds']:.0f} s)", flush=True)
+                  f"hard {final['hard']:.3f}{sampled} ({result['seconds']:.0f} s)", flush=True)
     return record
 
 
 def main(argv: Sequence[str]) -> None:
     """Child process: one curve, printed as one JSON line."""
     config, every, n_eval, threads = json.loads(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
+    samples, temperature = (int(argv[4]), float(argv[5])) if len(argv) > 5 else (0, 0.8)
     import datasets
     import torch
     import transformers
@@ -154,7 +172,7 @@ def main(argv: Sequence[str]) -> None:
     torch.set_num_threads(threads)
     cfg = TinyConfig(**config)
     at = list(range(every, cfg.steps + 1, every))
-    print(json.dumps({**curve(cfg, at, n_eval), "kernel_path": torch.backends.cpu.get_cpu_capability()}))
+    print(json.dumps({**curve(cfg, at, n_eval, samples, temperature), "kernel_path": torch.backends.cpu.get_cpu_capability()}))
 
 
 if __name__ == "__main__":

@@ -129,3 +129,23 @@ def calibration_curves(ax, record: dict, split: str = "test", stop: int | None =
         ax.axvline(stop, color="0.3", lw=1, ls=":")
     ax.set(xlabel="pretraining step", ylabel=f"greedy pass@1 ({split})", ylim=(0, 1), title=title)
     ax.legend(fontsize=7, loc="lower right")
+
+
+def spread_at_stop(ax, record: dict, stop: int, split: str = "test", title: str = ""):
+    """Each run of a calibration file measured with samples (`--samples`), at step
+    `stop`: greedy pass@1 on `split` beside pass@1 from samples, one line per run
+    (seeds by colour, kernel paths by marker); each column's spread in its label."""
+    seeds = sorted({run["seed"] for run in record["runs"].values()})
+    markers = {"native": "o", "default": "s", "avx2": "^"}
+    columns = {"greedy": [], "sampled": []}
+    for run in sorted(record["runs"].values(), key=lambda r: (r["seed"], r["kernel"])):
+        row = next(r for r in run["rows"] if r["step"] == stop)
+        values = [row[split], row[f"{split}_sampled"]]
+        columns["greedy"].append(values[0])
+        columns["sampled"].append(values[1])
+        ax.plot([0, 1], values, color=PALETTE[seeds.index(run["seed"]) % len(PALETTE)], marker=markers.get(run["kernel"], "D"),
+                ms=5, lw=0.8, label=f"seed {run['seed']}, {run.get('kernel_path', run['kernel'])}")
+    spread = {name: max(v) - min(v) for name, v in columns.items()}
+    ax.set_xticks([0, 1], [f"greedy\nspread {spread['greedy']:.2f}", f"{record['recipe']['samples']} samples\nspread {spread['sampled']:.2f}"])
+    ax.set(xlim=(-0.4, 1.4), ylabel=f"pass@1 ({split})", title=title)
+    ax.legend(fontsize=6, loc="lower right", ncol=1)
