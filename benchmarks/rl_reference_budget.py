@@ -93,6 +93,7 @@ def main() -> None:
         return [float(np.mean(p)) for p in passed]
 
     record = json.loads(OUT.read_text()) if OUT.exists() else {"runs": {}}
+    host = machine()  # read once: the CPU and torch's kernel path do not change within a run
     init = greedy([adapter], "init")
     print(f"seed {args.seed} start: test pass@1 {np.mean(init):.3f}", flush=True)
     for lr in args.lr:
@@ -109,10 +110,10 @@ def main() -> None:
         if args.beta or args.scale_rewards != "none":
             key += f" beta={args.beta:g} scale_rewards={args.scale_rewards}"
         record["runs"][key] = {
-            "seed": args.seed, "steps": args.steps, "learning_rate": lr, "beta": args.beta, "scale_rewards": args.scale_rewards, "pass_at_1_init": seeded_estimate([init]),
-            "pass_at_1_after": seeded_estimate([after]), "after_minus_init": difference,
+            "seed": args.seed, "steps": args.steps, "learning_rate": lr, "beta": args.beta, "scale_rewards": args.scale_rewards,
+            "pass_at_1_init": seeded_estimate([init]), "pass_at_1_after": seeded_estimate([after]), "after_minus_init": difference,
             "train_reference_pass_first_10": round(first, 4), "train_reference_pass_last_10": round(last, 4),
-            "seconds": log.get("seconds"), "cpu": machine()["cpu"], "kernel_path": machine().get("kernel_path")}
+            "seconds": log.get("seconds"), "cpu": host["cpu"], "kernel_path": host["kernel_path"]}
         OUT.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
         print(f"{key}: test pass@1 {np.mean(init):.3f} -> {np.mean(after):.3f}, difference {difference['value']:+.3f} "
               f"[{difference['ci95'][0]:+.3f}, {difference['ci95'][1]:+.3f}] ({describe(difference)}); training samples "
