@@ -33,13 +33,13 @@ seed 0, starting policy 0.29 on the 100 `test` problems:
 Ten times chapter 06's updates with a reward that cannot be fooled move
 held-out pass@1 by nothing we can detect at the chapter's learning rate, and
 1e-3 makes the policy much worse. The last column is **not** a learning
-curve: the first and the last ten updates see different prompts, drawn in
+curve (an earlier version of this docstring, and of chapter 06, read it as
+one): the first and the last ten updates see different prompts, drawn in
 the same order in every run (the 400-update run, which climbs, reads 0.39 at
 updates 191-200, where the 200-update rows end, and 0.56 at updates 111-120,
 where the 1e-3 row reads 0.13). So the 200-update rows' falling share says
 those prompts are harder, not that the policy got worse at its own reward;
-the 1e-3 row's fall is real. An earlier version of this docstring (and of chapter 06) read it
-that way. `benchmarks/rl_signal.py` measures the same practice problems
+the 1e-3 row's fall is real. `benchmarks/rl_signal.py` measures the same practice problems
 before and after instead: there the 120-update 2e-4 row's policy *did*
 learn them (greedy 0.44 -> 0.58, +0.14 [+0.03, +0.25]) and so did the
 200-update 5e-4 row's (from 8 samples 0.34 -> 0.45, +0.11 [+0.04, +0.18]);

@@ -67,9 +67,9 @@ Measured 2026-12-05 on a 2-core AMD EPYC VM with AVX-512 (native kernels):
   GRPO - RFT -0.09 [-0.17, +0.00] greedy (none detectable), -0.06
   [-0.09, -0.03] from samples (lower).
 - A larger GRPO learning rate does not close the gap: 5e-4 on the same
-  400 problems, seeds 0-2: `test` greedy 0.25 -> 0.18 (-0.07 [-0.15, +0.02], none detectable);
-  GRPO - RFT -0.17 [-0.28, -0.07] greedy (lower), -0.13 [-0.21, -0.05] from samples (lower);
-  from samples on its own practice problems it falls on seeds 0 and 1 (-0.08
+  400 problems, seeds 0-2: `test` greedy 0.25 -> 0.18 (-0.07 [-0.15, +0.02],
+  none detectable); GRPO - RFT -0.17 [-0.28, -0.07] greedy (lower), -0.13
+  [-0.21, -0.05] from samples (lower); from samples on its own practice problems it falls on seeds 0 and 1 (-0.08
   and -0.17, both CIs below 0; seed 1 collapses, `test` 0.18 -> 0.07) and
   stays put on seed 2 (-0.00).
 - Rewarded (and RFT filtered) by chapter 02's generated tests on the same
@@ -83,10 +83,10 @@ So at this size, with a true reward and broad practice, plain rejection
 sampling and SFT turns the same samples into a held-out gain and GRPO does
 not, and cannot simply take the control's larger step: at 5e-4 it loses
 ground even on the problems it practises on two seeds of three (the placebo
-says why: the drift
-grows with the learning rate), while SFT on kept samples runs at 1e-3.
-Whether the control would still win at GRPO's 2e-4 is not measured. About 1.5 s a GRPO update and 130 s an RFT
-control (3,200 samples and 200 SFT updates).
+says why: the drift grows with the learning rate), while SFT on kept samples
+runs at 1e-3. Whether the control would still win at GRPO's 2e-4 is not
+measured. About 1.5 s a GRPO update and 130 s an RFT control (3,200 samples
+and 200 SFT updates).
 """
 
 from __future__ import annotations
@@ -222,15 +222,16 @@ def main() -> None:
         def mean(values):  # None where there is no GRPO log (the RFT control)
             return round(float(np.mean(values)), 4) if values else None
 
-        row = {"updates": updates, "completions_per_update": batch, "shuffled_rewards": shuffle, "learning_rate": args.lr,
+        row = {"updates": updates, "completions_per_update": batch, "shuffled_rewards": shuffle,
+               "learning_rate": 1e-3 if name == "rft" else args.lr,  # the control's SFT runs at chapter 06's RFT_LR
                "practice_problems": len(practice), "reward_tests": args.tests, "seed": args.seed}
         for measure_name in init:
             row[f"{measure_name}_init"] = seeded_estimate([init[measure_name]])
             row[f"{measure_name}_after"] = seeded_estimate([after[measure_name]])
             row[f"{measure_name}_after_minus_init"] = paired_difference([after[measure_name]], [init[measure_name]])
         row["test_by_problem"] = {k: {"init": init[k], "after": after[k]} for k in ("test_greedy", "test_sampled")}
-        if name == "rft":  # its SFT runs at chapter 06's RFT_LR, not at GRPO's learning rate
-            row.update(learning_rate=1e-3, rft_kept=log["kept"], rft_completions=log["completions"])
+        if name == "rft":
+            row.update(rft_kept=log["kept"], rft_completions=log["completions"])
         row.update({
                "train_reference_pass_first_160": mean(reference[:window]), "train_reference_pass_last_160": mean(reference[-window:]),
                "entropy_first_160": mean(entropy[:window]), "entropy_last_160": mean(entropy[-window:]),
@@ -271,22 +272,20 @@ def summarise(record: dict) -> None:
             print(f"{key}, seeds {summary['seeds']}: {measure} {summary[measure + '_init']['value']:.3f} -> "
                   f"{summary[measure + '_after']['value']:.3f} ({describe(difference)})", flush=True)
         record["over_seeds"][key] = summary
-    def without_lr(key):  # the RFT control does not depend on GRPO's learning rate
+
+    def settings(key):  # a group's settings without GRPO's learning rate, on which the RFT control does not depend
         return re.sub(r" lr=\S+", "", key.split(" ", 1)[1])
 
-    for key in list(record["over_seeds"]):  # GRPO against the RFT control of the same settings and seeds
-        controls = [k for k in record["over_seeds"] if k.startswith("rft ") and without_lr(k) == without_lr(key)]
-        control = controls[0] if controls else None
-        if key.startswith("true ") and control:
-            rl_rows = sorted(groups[key], key=lambda r: r["seed"])
-            rft_rows = sorted(groups[control], key=lambda r: r["seed"])
-            if [r["seed"] for r in rl_rows] != [r["seed"] for r in rft_rows]:
-                continue
-            for measure in ("test_greedy", "test_sampled"):
-                difference = paired_difference([r["test_by_problem"][measure]["after"] for r in rl_rows],
-                                               [r["test_by_problem"][measure]["after"] for r in rft_rows])
-                record["over_seeds"][key][f"{measure}_grpo_minus_rft"] = difference
-                print(f"{key}: {measure} GRPO - RFT {describe(difference)}", flush=True)
+    controls = {settings(k): k for k in record["over_seeds"] if k.startswith("rft ")}
+    for key in [k for k in record["over_seeds"] if k.startswith("true ") and settings(k) in controls]:
+        rl_rows, rft_rows = sorted(groups[key], key=lambda r: r["seed"]), sorted(groups[controls[settings(key)]], key=lambda r: r["seed"])
+        if [r["seed"] for r in rl_rows] != [r["seed"] for r in rft_rows]:
+            continue  # GRPO against the RFT control only on the same seeds
+        for measure in ("test_greedy", "test_sampled"):
+            difference = paired_difference([r["test_by_problem"][measure]["after"] for r in rl_rows],
+                                           [r["test_by_problem"][measure]["after"] for r in rft_rows])
+            record["over_seeds"][key][f"{measure}_grpo_minus_rft"] = difference
+            print(f"{key}: {measure} GRPO - RFT {describe(difference)}", flush=True)
 
 
 def setup_checks(profile, adapter, practice, tests, by_id, Reward, seed, host) -> dict:
