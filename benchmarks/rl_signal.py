@@ -27,7 +27,9 @@ chapter goes stale):
 5. **The RFT control** (`rft`, chapter 06's): as many samples from the start
    (8 for each of the 400 prompts GRPO draws), those passing every reward
    test kept, SFT for as many updates of 16 at chapter 06's `RFT_LR` (1e-3;
-   the run keys name GRPO's learning rate).
+   the run keys name GRPO's learning rate). `rft_at_lr`: the same control
+   with its SFT at GRPO's learning rate (`--lr`), to tell whether the
+   learning rate alone separates the two.
 6. **Self-play's reward** (`--tests tcg`): rewarded (and RFT filtered) by
    chapter 02's generated tests instead; problems without a case left out.
 
@@ -40,6 +42,7 @@ where a run was made with several (`over_seeds`). Results go to
     python benchmarks/rl_signal.py --seed 0 --lr 2e-4 --updates 120 --runs true placebo
     python benchmarks/rl_signal.py --seed 0 --skip-checks --lr 5e-4 --updates 200 --runs true placebo batch64
     python benchmarks/rl_signal.py --seed S --skip-checks --lr 2e-4 --updates 200 --n-practice 400 --runs true rft  # S = 0, 1, 2
+    python benchmarks/rl_signal.py --seed S --skip-checks --lr 2e-4 --updates 200 --n-practice 400 --runs rft_at_lr  # S = 0, 1, 2
     python benchmarks/rl_signal.py --seed S --skip-checks --lr 5e-4 --updates 200 --n-practice 400 --runs true  # S = 0, 1, 2
     python benchmarks/rl_signal.py --seed 0 --skip-checks --lr 2e-4 --updates 200 --n-practice 400 --tests tcg --runs true rft
 
@@ -66,6 +69,14 @@ Measured 2026-12-05 on a 2-core AMD EPYC VM with AVX-512 (native kernels):
   (+0.10 [+0.02, +0.18], higher)**, from 8 samples +0.08 [+0.04, +0.13];
   GRPO - RFT -0.09 [-0.17, +0.00] greedy (none detectable), -0.06
   [-0.09, -0.03] from samples (lower).
+- **At GRPO's learning rate the control's lead is gone**: the same RFT
+  control with its SFT at 2e-4 (same samples, same kept programs: 625, 382
+  and 577 of 3,200) ends at `test` greedy 0.26 (+0.01 [-0.05, +0.08], none
+  detectable), from samples +0.03 [+0.00, +0.06] (none detectable); GRPO -
+  RFT at 2e-4 -0.00 [-0.12, +0.10] greedy, -0.01 [-0.05, +0.03] from
+  samples: no difference we can detect. On its practice problems it gains
+  less than at 1e-3 (greedy +0.10, +0.14, +0.07 against +0.15, +0.24,
+  +0.14). Measured 2026-12-05, same VM.
 - A larger GRPO learning rate does not close the gap: 5e-4 on the same
   400 problems, seeds 0-2: `test` greedy 0.25 -> 0.18 (-0.07 [-0.15, +0.02],
   none detectable); GRPO - RFT -0.17 [-0.28, -0.07] greedy (lower), -0.13
@@ -84,8 +95,9 @@ sampling and SFT turns the same samples into a held-out gain and GRPO does
 not, and cannot simply take the control's larger step: at 5e-4 it loses
 ground even on the problems it practises on two seeds of three (the placebo
 says why: the drift grows with the learning rate), while SFT on kept samples
-runs at 1e-3. Whether the control would still win at GRPO's 2e-4 is not
-measured. About 1.5 s a GRPO update and 130 s an RFT control (3,200 samples
+runs at 1e-3. At GRPO's 2e-4 the control gains no more than GRPO: what
+separates them is the step size each tolerates, not the signal in the
+samples. About 1.5 s a GRPO update and 130 s an RFT control (3,200 samples
 and 200 SFT updates).
 """
 
@@ -106,6 +118,7 @@ RUNS = {  # name: (share of --updates, completions per update, shuffle the rewar
     "batch64": (4, 64, False),
     "placebo64": (4, 64, True),
     "rft": (1, 16, None),  # rejection-sampling fine-tuning at the same samples and updates: keep what passes, SFT
+    "rft_at_lr": (1, 16, None),  # the same control, its SFT at GRPO's --lr instead of chapter 06's RFT_LR
 }
 
 
@@ -190,8 +203,9 @@ def main() -> None:
         updates = args.updates // share
         config = rl.RLConfig(reward="outcome", steps=updates, batch_size=batch, num_generations=8, learning_rate=args.lr,
                              temperature=0.8, max_completion_length=384, rank=profile.lora_rank, seed=args.seed)
-        if name == "rft":  # chapter 06's control, filtered by the same (reference) tests, its learning rate 1e-3
-            out, log = rl.rft_control(profile, adapter, practice, tests, config, 1, data_key, learning_rate=1e-3)
+        rft_lr = {"rft": 1e-3, "rft_at_lr": args.lr}.get(name)  # chapter 06's RFT_LR, or GRPO's learning rate
+        if rft_lr:  # chapter 06's control, filtered by the same tests as GRPO's reward
+            out, log = rl.rft_control(profile, adapter, practice, tests, config, 1, data_key, learning_rate=rft_lr)
             out = out or adapter  # nothing kept: the control is the start
             log = {"log_history": [], "seconds": log.get("sample_seconds"), "kept": log.get("kept"), "completions": log.get("completions")}
         elif not shuffle:  # exactly chapter 06's round, cached where benchmarks/rl_reference_budget.py caches it
@@ -223,14 +237,14 @@ def main() -> None:
             return round(float(np.mean(values)), 4) if values else None
 
         row = {"updates": updates, "completions_per_update": batch, "shuffled_rewards": shuffle,
-               "learning_rate": 1e-3 if name == "rft" else args.lr,  # the control's SFT runs at chapter 06's RFT_LR
+               "learning_rate": rft_lr or args.lr,
                "practice_problems": len(practice), "reward_tests": args.tests, "seed": args.seed}
         for measure_name in init:
             row[f"{measure_name}_init"] = seeded_estimate([init[measure_name]])
             row[f"{measure_name}_after"] = seeded_estimate([after[measure_name]])
             row[f"{measure_name}_after_minus_init"] = paired_difference([after[measure_name]], [init[measure_name]])
         row["test_by_problem"] = {k: {"init": init[k], "after": after[k]} for k in ("test_greedy", "test_sampled")}
-        if name == "rft":
+        if rft_lr:
             row.update(rft_kept=log["kept"], rft_completions=log["completions"])
         row.update({
                "train_reference_pass_first_160": mean(reference[:window]), "train_reference_pass_last_160": mean(reference[-window:]),
@@ -276,16 +290,20 @@ def summarise(record: dict) -> None:
     def settings(key):  # a group's settings without GRPO's learning rate, on which the RFT control does not depend
         return re.sub(r" lr=\S+", "", key.split(" ", 1)[1])
 
-    controls = {settings(k): k for k in record["over_seeds"] if k.startswith("rft ")}
-    for key in [k for k in record["over_seeds"] if k.startswith("true ") and settings(k) in controls]:
-        rl_rows, rft_rows = sorted(groups[key], key=lambda r: r["seed"]), sorted(groups[controls[settings(key)]], key=lambda r: r["seed"])
-        if [r["seed"] for r in rl_rows] != [r["seed"] for r in rft_rows]:
-            continue  # GRPO against the RFT control only on the same seeds
-        for measure in ("test_greedy", "test_sampled"):
-            difference = paired_difference([r["test_by_problem"][measure]["after"] for r in rl_rows],
-                                           [r["test_by_problem"][measure]["after"] for r in rft_rows])
-            record["over_seeds"][key][f"{measure}_grpo_minus_rft"] = difference
-            print(f"{key}: {measure} GRPO - RFT {describe(difference)}", flush=True)
+    controls = {settings(k): k for k in record["over_seeds"] if k.startswith("rft ")}  # the control at chapter 06's RFT_LR
+    at_lr = {k.split(" ", 1)[1]: k for k in record["over_seeds"] if k.startswith("rft_at_lr ")}  # at GRPO's learning rate
+    for key in [k for k in record["over_seeds"] if k.startswith("true ")]:
+        for suffix, control in (("rft", controls.get(settings(key))), ("rft_at_lr", at_lr.get(key.split(" ", 1)[1]))):
+            if control is None:
+                continue
+            rl_rows, rft_rows = sorted(groups[key], key=lambda r: r["seed"]), sorted(groups[control], key=lambda r: r["seed"])
+            if [r["seed"] for r in rl_rows] != [r["seed"] for r in rft_rows]:
+                continue  # GRPO against an RFT control only on the same seeds
+            for measure in ("test_greedy", "test_sampled"):
+                difference = paired_difference([r["test_by_problem"][measure]["after"] for r in rl_rows],
+                                               [r["test_by_problem"][measure]["after"] for r in rft_rows])
+                record["over_seeds"][key][f"{measure}_grpo_minus_{suffix}"] = difference
+                print(f"{key}: {measure} GRPO - {suffix} {describe(difference)}", flush=True)
 
 
 def setup_checks(profile, adapter, practice, tests, by_id, Reward, seed, host) -> dict:
