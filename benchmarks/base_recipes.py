@@ -45,9 +45,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
-import subprocess
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -230,29 +227,20 @@ def main() -> None:
     if conflicts:
         raise SystemExit(f"{out} holds {', '.join(conflicts)} under the name {args.name!r} with another recipe "
                          "(or one recorded before configs were): give this recipe a new name")
-    todo = [seed for seed in args.seeds if f"{args.name} s{seed}" not in record]
-    running: list[tuple[int, subprocess.Popen]] = []
-    while todo or running:
-        while todo and len(running) < 2:
-            seed = todo.pop(0)
-            spec = json.dumps({"name": args.name, "seed": seed, "overrides": overrides, "boost": boost,
-                               "train_args": train_args})
-            command = [sys.executable, __file__, "--child", spec, "--models", args.models]
-            running.append((seed, subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
-                                                   env={**os.environ, "OMP_NUM_THREADS": "1"})))
-            print(f"started {args.name} seed {seed}", flush=True)
-        time.sleep(5)
-        for seed, process in list(running):
-            if process.poll() is None:
-                continue
-            running.remove((seed, process))
-            if process.returncode != 0:
-                raise SystemExit(f"{args.name} seed {seed} failed (exit {process.returncode})")
-            run = json.loads(process.stdout.read().strip().splitlines()[-1])
-            record = json.loads(out.read_text()) if out.exists() else {}
-            record[f"{args.name} s{seed}"] = run
-            out.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-            show({f"{args.name} s{seed}": run})
+    from o1lite.calibration import kernel_env, run_children
+
+    jobs = [(f"{args.name} s{seed}", [__file__, "--child", json.dumps({"name": args.name, "seed": seed, "overrides": overrides,
+                                                                      "boost": boost, "train_args": train_args}),
+                                      "--models", args.models], kernel_env("native"))
+            for seed in args.seeds if f"{args.name} s{seed}" not in record]
+
+    def done(key: str, run: dict) -> None:
+        record = json.loads(out.read_text()) if out.exists() else {}  # re-read: another grid may have written since
+        record[key] = run
+        out.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+        show({key: run})
+
+    run_children(jobs, done, poll=5.0)
 
 
 if __name__ == "__main__":

@@ -131,6 +131,7 @@ def main() -> None:
     parser.add_argument("--n-practice", type=int, default=80, help="train problems to practise on (chapter 06: 80)")
     parser.add_argument("--tests", default="reference", choices=["reference", "tcg"],
                         help="what rewards (and filters RFT): the reference tests, or self-play's generated tests (chapter 02's TCG)")
+    parser.add_argument("--beta", type=float, default=0.0, help="GRPO's KL penalty to the starting policy (chapter 06: 0)")
     parser.add_argument("--skip-checks", action="store_true")
     args = parser.parse_args()
 
@@ -201,9 +202,10 @@ def main() -> None:
     for name in args.runs:
         share, batch, shuffle = RUNS[name]
         updates = args.updates // share
-        config = rl.RLConfig(reward="outcome", steps=updates, batch_size=batch, num_generations=8, learning_rate=args.lr,
-                             temperature=0.8, max_completion_length=384, rank=profile.lora_rank, seed=args.seed)
         rft_lr = {"rft": 1e-3, "rft_at_lr": args.lr}.get(name)  # chapter 06's RFT_LR, or GRPO's learning rate
+        config = rl.RLConfig(reward="outcome", steps=updates, batch_size=batch, num_generations=8, learning_rate=args.lr,
+                             temperature=0.8, max_completion_length=384, rank=profile.lora_rank, seed=args.seed,
+                             beta=0.0 if rft_lr else args.beta)
         if rft_lr:  # chapter 06's control, filtered by the same tests as GRPO's reward
             out, log = rl.rft_control(profile, adapter, practice, tests, config, 1, data_key, learning_rate=rft_lr)
             out = out or adapter  # nothing kept: the control is the start
@@ -237,7 +239,7 @@ def main() -> None:
             return round(float(np.mean(values)), 4) if values else None
 
         row = {"updates": updates, "completions_per_update": batch, "shuffled_rewards": shuffle,
-               "learning_rate": rft_lr or args.lr,
+               "learning_rate": rft_lr or args.lr, "beta": config.beta,
                "practice_problems": len(practice), "reward_tests": args.tests, "seed": args.seed}
         for measure_name in init:
             row[f"{measure_name}_init"] = seeded_estimate([init[measure_name]])
@@ -251,7 +253,8 @@ def main() -> None:
                "entropy_first_160": mean(entropy[:window]), "entropy_last_160": mean(entropy[-window:]),
                "seconds": log.get("seconds"), "cpu": host["cpu"], "kernel_path": host["kernel_path"]})
         record["runs"][f"seed={args.seed} {name} updates={updates} lr={args.lr:g} practice={len(practice)}"
-                       + ("" if args.tests == "reference" else f" tests={args.tests}")] = row
+                       + ("" if args.tests == "reference" else f" tests={args.tests}")
+                       + (f" beta={args.beta:g}" if config.beta else "")] = row
         OUT.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
         print(f"{name}: {updates} updates x {batch} completions, shuffled={shuffle}, {len(practice)} practice problems, "
               f"lr {row['learning_rate']:g} · {log.get('seconds', 0):.0f} s"
@@ -287,8 +290,8 @@ def summarise(record: dict) -> None:
                   f"{summary[measure + '_after']['value']:.3f} ({describe(difference)})", flush=True)
         record["over_seeds"][key] = summary
 
-    def settings(key):  # a group's settings without GRPO's learning rate, on which the RFT control does not depend
-        return re.sub(r" lr=\S+", "", key.split(" ", 1)[1])
+    def settings(key):  # a group's settings without GRPO's learning rate and KL weight, on which the RFT control does not depend
+        return re.sub(r" (lr|beta)=\S+", "", key.split(" ", 1)[1])
 
     controls = {settings(k): k for k in record["over_seeds"] if k.startswith("rft ")}  # the control at chapter 06's RFT_LR
     at_lr = {k.split(" ", 1)[1]: k for k in record["over_seeds"] if k.startswith("rft_at_lr ")}  # at GRPO's learning rate

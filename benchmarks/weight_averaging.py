@@ -41,9 +41,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -127,29 +124,19 @@ def main() -> None:
         raise SystemExit(f"{OUT} holds runs of other settings: move it away")
     record.setdefault("settings", settings)
     record.setdefault("runs", {})
-    todo = [(s, k) for s in args.seeds for k in args.kernels if f"seed={s} kernel={k}" not in record["runs"]]
-    running = []
-    while todo or running:
-        while todo and len(running) < 2:
-            seed, kernel = todo.pop(0)
-            env = {**os.environ, "OMP_NUM_THREADS": "1"}
-            if kernel != "native":
-                env["ATEN_CPU_CAPABILITY"] = kernel
-            command = [sys.executable, __file__, "--child", str(seed), str(args.start), str(args.every), str(args.n_eval)]
-            running.append(((seed, kernel), subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True, cwd=ROOT)))
-        time.sleep(2)
-        for job in list(running):
-            (seed, kernel), process = job
-            if process.poll() is None:
-                continue
-            running.remove(job)
-            if process.returncode != 0:
-                raise SystemExit(f"seed {seed}, kernel {kernel} failed (exit {process.returncode})")
-            result = json.loads(process.stdout.read().strip().splitlines()[-1])
-            record["runs"][f"seed={seed} kernel={kernel}"] = {"seed": seed, "kernel": kernel, **result}
-            record["spreads"] = spreads(record)
-            OUT.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-            print(f"seed {seed} {kernel}: final {result['final']} · average {result['average']} ({result['seconds']:.0f} s)", flush=True)
+    from o1lite.calibration import kernel_env, run_children
+
+    jobs = [(f"seed={s} kernel={k}", [__file__, "--child", str(s), str(args.start), str(args.every), str(args.n_eval)],
+             kernel_env(k)) for s in args.seeds for k in args.kernels if f"seed={s} kernel={k}" not in record["runs"]]
+
+    def done(key: str, result: dict) -> None:
+        seed, kernel = (part.split("=")[1] for part in key.split())
+        record["runs"][key] = {"seed": int(seed), "kernel": kernel, **result}
+        record["spreads"] = spreads(record)
+        OUT.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+        print(f"seed {seed} {kernel}: final {result['final']} · average {result['average']} ({result['seconds']:.0f} s)", flush=True)
+
+    run_children(jobs, done, cwd=ROOT)
     print("spreads:", spreads(record))
 
 

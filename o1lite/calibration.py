@@ -18,7 +18,9 @@ module measures the curve that shows where the jump is:
   chosen before torch is imported: `ATEN_CPU_CAPABILITY`), and appends each
   finished curve to a JSON file at once, so a killed run resumes where it
   stopped. The file is the evidence for the base's step count (chapter 00's
-  calibration figure is to be drawn from it).
+  calibration figure is to be drawn from it);
+- `run_children`, the grid runner it uses (so do `benchmarks/base_recipes.py`
+  and `benchmarks/weight_averaging.py`).
 
 It is a calibration tool, run once per change of the base's recipe; `make
 reproduce` does not run it. Introduced in chapter 00.
@@ -127,36 +129,64 @@ def calibrate(out: Path, seeds: Sequence[int], kernels: Sequence[str], cfg: Tiny
         raise SystemExit(f"{out} holds curves of another recipe: move it away or pass --out")
     record.setdefault("recipe", recipe)
     record.setdefault("runs", {})
-    todo = [(s, k) for s in seeds for k in kernels if run_key(s, k, threads) not in record["runs"]]
-    running: list[tuple[tuple[int, str], subprocess.Popen]] = []
+    jobs = {}  # label -> (seed, kernel), and the commands below
+    commands = []
+    for seed, kernel in [(s, k) for s in seeds for k in kernels if run_key(s, k, threads) not in record["runs"]]:
+        label = f"seed {seed}, kernel {kernel}"
+        jobs[label] = seed, kernel
+        command = ["-m", "o1lite.calibration", json.dumps(asdict(replace(cfg, seed=seed))),
+                   str(every), str(n_eval), str(threads), str(samples), str(temperature)]
+        commands.append((label, command, kernel_env(kernel, threads)))
+
+    def done(label: str, result: dict) -> None:
+        seed, kernel = jobs[label]
+        record["runs"][run_key(seed, kernel, threads)] = {"seed": seed, "kernel": kernel, "threads": threads,
+                                                          "cpu": machine()["cpu"], **result}
+        write_json(out, record)
+        final = result["rows"][-1]
+        sampled = f" (sampled {final['test_sampled']:.3f}, {final['hard_sampled']:.3f})" if samples else ""
+        print(f"done {label}: step {final['step']} test {final['test']:.3f} "
+              f"hard {final['hard']:.3f}{sampled} ({result['seconds']:.0f} s)", flush=True)
+
+    run_children(commands, done, parallel=parallel)
+    return record
+
+
+def kernel_env(kernel: str, threads: int = 1) -> dict:
+    """This process's environment for a child on CPU kernel path `kernel` ("native": torch's
+    own choice; else an `ATEN_CPU_CAPABILITY` value) with `threads` torch threads."""
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    if kernel != "native":
+        env["ATEN_CPU_CAPABILITY"] = kernel
+    return env
+
+
+def run_children(jobs: Sequence[tuple[str, list[str], dict]], done, parallel: int = 2, poll: float = 2.0,
+                 cwd: str | Path | None = None) -> None:
+    """Run each job `(label, arguments, environment)` as `python <arguments>` in a
+    process of its own, `parallel` at a time, in order. A child prints its result
+    as the last line of its output, one JSON object; `done(label, result)` is
+    called as each child ends (write there, so a killed grid keeps what is done).
+    A child that fails stops the grid with one line that names it."""
+    todo, running = list(jobs), []
     while todo or running:
         while todo and len(running) < parallel:
-            seed, kernel = todo.pop(0)
-            env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-            if kernel != "native":
-                env["ATEN_CPU_CAPABILITY"] = kernel
-            command = [sys.executable, "-m", "o1lite.calibration", json.dumps(asdict(replace(cfg, seed=seed))),
-                       str(every), str(n_eval), str(threads), str(samples), str(temperature)]
-            running.append(((seed, kernel), subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)))
-            print(f"started seed {seed}, kernel {kernel}", flush=True)
-        time.sleep(2)
+            label, arguments, env = todo.pop(0)
+            running.append((label, subprocess.Popen([sys.executable, *arguments], env=env, stdout=subprocess.PIPE,
+                                                    text=True, cwd=cwd)))
+            print(f"started {label}", flush=True)
+        time.sleep(poll)
         for job in list(running):
-            (seed, kernel), process = job
+            label, process = job
             if process.poll() is None:
                 continue
             running.remove(job)
             output = process.stdout.read()
             if process.returncode != 0:
-                raise SystemExit(f"seed {seed}, kernel {kernel} failed (exit {process.returncode})")
-            result = json.loads(output.strip().splitlines()[-1])
-            record["runs"][run_key(seed, kernel, threads)] = {"seed": seed, "kernel": kernel, "threads": threads,
-                                                              "cpu": machine()["cpu"], **result}
-            write_json(out, record)
-            final = result["rows"][-1]
-            sampled = f" (sampled {final['test_sampled']:.3f}, {final['hard_sampled']:.3f})" if samples else ""
-            print(f"done seed {seed}, kernel {kernel}: step {final['step']} test {final['test']:.3f} "
-                  f"hard {final['hard']:.3f}{sampled} ({result['seconds']:.0f} s)", flush=True)
-    return record
+                for _, other in running:  # the grid stops: no child left running behind it
+                    other.kill()
+                raise SystemExit(f"{label} failed (exit {process.returncode}); the runs done so far are kept")
+            done(label, json.loads(output.strip().splitlines()[-1]))
 
 
 def main(argv: Sequence[str]) -> None:

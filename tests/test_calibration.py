@@ -43,3 +43,42 @@ def test_stopping_early_on_a_longer_schedule_gives_the_model_the_curve_measured(
     assert models.pretrain_log(stopped)["loss_history"][-1]["step"] == 6
     assert saved and set(weights) <= set(saved)
     assert all(torch.equal(weights[name], saved[name]) for name in weights)
+
+
+def test_the_grid_runner_hands_on_each_childs_last_line_and_stops_at_a_failure(tmp_path, capsys):
+    """`run_children` (calibrate's grid, and the base benchmarks'): every child's last JSON
+    line reaches `done` with its label, at most `parallel` run at once, the environment is
+    the child's; a failing child stops the grid with one line naming it, after what finished."""
+    import os
+
+    import pytest
+
+    from o1lite.calibration import kernel_env, run_children
+
+    log = tmp_path / "running"
+    child = ("import json, os, sys, time\n"
+             "log = sys.argv[1]\n"
+             "open(log, 'a').write('+')\n"
+             "time.sleep(0.3)\n"
+             "count = open(log).read().count('+') - open(log).read().count('-')\n"
+             "open(log, 'a').write('-')\n"
+             "print('progress, not the result')\n"
+             "print(json.dumps({'threads': os.environ['OMP_NUM_THREADS'], 'kernel': os.environ.get('ATEN_CPU_CAPABILITY'),"
+             " 'together': count}))\n"
+             "sys.exit(int(sys.argv[2]))\n")
+    script = tmp_path / "child.py"
+    script.write_text(child)
+    done = []
+    jobs = [(f"job {i}", [str(script), str(log), "0"], kernel_env("avx2" if i == 1 else "native", threads=3)) for i in range(3)]
+    run_children(jobs, lambda label, result: done.append((label, result)), parallel=2, poll=0.05)
+    assert sorted(label for label, _ in done) == ["job 0", "job 1", "job 2"]
+    assert all(result["threads"] == "3" and result["together"] <= 2 for _, result in done)
+    assert dict(done)["job 1"]["kernel"] == "avx2"
+    assert dict(done)["job 0"]["kernel"] == os.environ.get("ATEN_CPU_CAPABILITY")
+
+    done.clear()
+    failing = [("fine", [str(script), str(tmp_path / "b"), "0"], kernel_env("native")),
+               ("broken", [str(script), str(tmp_path / "b"), "3"], kernel_env("native"))]
+    with pytest.raises(SystemExit, match="broken failed \\(exit 3\\)"):
+        run_children(failing, lambda label, result: done.append(label), parallel=1, poll=0.05)
+    assert done == ["fine"]

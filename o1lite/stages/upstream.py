@@ -84,20 +84,23 @@ def generated_tests(profile: str | Profile, seed: int, problem_sets: Sequence[Se
     profile = get_profile(profile)
     config = tcg.tcg_config(profile, seed)
     folder = tcg.tcg_dir(profile, config)
+    built = folder / "tcg.json"
+    record = built.read_text() if built.exists() else None  # the TCG's training record: part of every cache key
     loaded = None
     found: dict[str, list] = {}
+
+    def cache(problems) -> Path:  # where a set's cases are kept, keyed by the problems and the TCG's record
+        ids = [(p.task_id + p.split, p.prompt, p.reference) for p in problems]
+        return folder / "generated" / f"{stable_hash({'problems': ids, 'tcg': record})}.json"
+
     for problems in problem_sets:
-        built = folder / "tcg.json"
-        key = stable_hash({"problems": [(p.task_id + p.split, p.prompt, p.reference) for p in problems],
-                           "tcg": built.read_text() if built.exists() else None})
-        cache = folder / "generated" / f"{key}.json"
-        cases = _read_cases(cache) if built.exists() else None
+        cases = _read_cases(cache(problems)) if record else None
         if cases is None:
-            loaded = loaded or tcg.load_tcg(profile, config=config)
+            if loaded is None:
+                loaded = tcg.load_tcg(profile, config=config)  # trains the TCG when it is missing
+                record = built.read_text()
             cases = tcg.generate_tests(*loaded, problems, n_cases=config.n_cases, max_new_tokens=config.max_new_tokens, seed=seed)
-            key = stable_hash({"problems": [(p.task_id + p.split, p.prompt, p.reference) for p in problems],
-                               "tcg": built.read_text()})  # the TCG is built now, if it was not before
-            write_json(folder / "generated" / f"{key}.json", {"cases": [[c.to_json() for c in row] for row in cases]})
+            write_json(cache(problems), {"cases": [[c.to_json() for c in row] for row in cases]})
         found.update({p.task_id + p.split: list(c) for p, c in zip(problems, cases)})
     return found
 
