@@ -44,6 +44,7 @@ where a run was made with several (`over_seeds`). Results go to
     python benchmarks/rl_signal.py --seed S --skip-checks --lr 2e-4 --updates 200 --n-practice 400 --runs true rft  # S = 0, 1, 2
     python benchmarks/rl_signal.py --seed S --skip-checks --lr 2e-4 --updates 200 --n-practice 400 --runs rft_at_lr  # S = 0, 1, 2
     python benchmarks/rl_signal.py --seed S --skip-checks --lr 5e-4 --updates 200 --n-practice 400 --runs true  # S = 0, 1, 2
+    python benchmarks/rl_signal.py --seed S --skip-checks --lr L --beta 0.04 --updates 200 --n-practice 400 --runs true  # L = 5e-4, 1e-3
     python benchmarks/rl_signal.py --seed 0 --skip-checks --lr 2e-4 --updates 200 --n-practice 400 --tests tcg --runs true rft
 
 Measured 2026-12-05 on a 2-core AMD EPYC VM with AVX-512 (native kernels):
@@ -83,6 +84,15 @@ Measured 2026-12-05 on a 2-core AMD EPYC VM with AVX-512 (native kernels):
   [-0.21, -0.05] from samples (lower); from samples on its own practice problems it falls on seeds 0 and 1 (-0.08
   and -0.17, both CIs below 0; seed 1 collapses, `test` 0.18 -> 0.07) and
   stays put on seed 2 (-0.00).
+- A KL leash to the starting policy (`--beta 0.04`, TRL's former default;
+  seeds 0-2, the same 400 problems) stops the drift but buys no held-out
+  gain: at 5e-4 every seed now gains on its own practice problems from
+  samples (+0.06, +0.04, +0.05; without it two of three lost) and entropy
+  falls instead of rising, yet `test` greedy goes 0.25 -> 0.23 (-0.01
+  [-0.09, +0.08], none detectable; GRPO - RFT -0.11 [-0.20, -0.03], lower);
+  at 1e-3 the practice gain is gone (+0.01, -0.01, +0.02) and `test` reads
+  0.21 (-0.03 [-0.10, +0.04], none detectable; GRPO - RFT -0.13 [-0.20,
+  -0.06], lower). 290-370 s a run (the KL costs a second forward pass).
 - Rewarded (and RFT filtered) by chapter 02's generated tests on the same
   400 problems (398 with a case; seed 0): GRPO sinks `test` greedy from 0.29
   to **0.10 (-0.19 [-0.28, -0.11], lower)** and practice greedy (judged by
@@ -97,7 +107,8 @@ ground even on the problems it practises on two seeds of three (the placebo
 says why: the drift grows with the learning rate), while SFT on kept samples
 runs at 1e-3. At GRPO's 2e-4 the control gains no more than GRPO: what
 separates them is the step size each tolerates, not the signal in the
-samples. About 1.5 s a GRPO update and 130 s an RFT control (3,200 samples
+samples; a KL penalty lets GRPO run at 5e-4 without drifting but not
+turn that into a held-out gain. About 1.5 s a GRPO update and 130 s an RFT control (3,200 samples
 and 200 SFT updates).
 """
 
