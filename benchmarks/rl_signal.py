@@ -67,7 +67,7 @@ Measured 2026-12-05 on a 2-core AMD EPYC VM with AVX-512 (native kernels):
 - With 400 practice problems each seen once, over seeds 0-2 (start `test`
   greedy 0.25): GRPO 0.26 (+0.01 [-0.09, +0.12], none detectable; seed 0
   alone read +0.10, seeds 1 and 2 -0.01 and -0.06); the RFT control **0.35
-  (+0.10 [+0.02, +0.18], higher)**, from 8 samples +0.08 [+0.04, +0.13];
+  (+0.10 [+0.02, +0.18], higher)**, from 8 samples +0.08 [+0.03, +0.13];
   GRPO - RFT -0.09 [-0.17, +0.00] greedy (none detectable), -0.06
   [-0.09, -0.03] from samples (lower).
 - **At GRPO's learning rate the control's lead is gone**: the same RFT
@@ -92,7 +92,7 @@ Measured 2026-12-05 on a 2-core AMD EPYC VM with AVX-512 (native kernels):
   [-0.09, +0.08], none detectable; GRPO - RFT -0.11 [-0.20, -0.03], lower);
   at 1e-3 the practice gain is gone (+0.01, -0.01, +0.02) and `test` reads
   0.21 (-0.03 [-0.10, +0.04], none detectable; GRPO - RFT -0.13 [-0.20,
-  -0.06], lower). 290-370 s a run (the KL costs a second forward pass).
+  -0.06], lower). About 285-370 s a run, as without the penalty.
 - Rewarded (and RFT filtered) by chapter 02's generated tests on the same
   400 problems (398 with a case; seed 0): GRPO sinks `test` greedy from 0.29
   to **0.10 (-0.19 [-0.28, -0.11], lower)** and practice greedy (judged by
@@ -305,9 +305,12 @@ def summarise(record: dict) -> None:
         return re.sub(r" (lr|beta)=\S+", "", key.split(" ", 1)[1])
 
     controls = {settings(k): k for k in record["over_seeds"] if k.startswith("rft ")}  # the control at chapter 06's RFT_LR
-    at_lr = {k.split(" ", 1)[1]: k for k in record["over_seeds"] if k.startswith("rft_at_lr ")}  # at GRPO's learning rate
+    def with_lr(key):  # a group's settings with GRPO's learning rate, without its KL weight (the control has none)
+        return re.sub(r" beta=\S+", "", key.split(" ", 1)[1])
+
+    at_lr = {with_lr(k): k for k in record["over_seeds"] if k.startswith("rft_at_lr ")}  # the control at GRPO's learning rate
     for key in [k for k in record["over_seeds"] if k.startswith("true ")]:
-        for suffix, control in (("rft", controls.get(settings(key))), ("rft_at_lr", at_lr.get(key.split(" ", 1)[1]))):
+        for suffix, control in (("rft", controls.get(settings(key))), ("rft_at_lr", at_lr.get(with_lr(key)))):
             if control is None:
                 continue
             rl_rows, rft_rows = sorted(groups[key], key=lambda r: r["seed"]), sorted(groups[control], key=lambda r: r["seed"])

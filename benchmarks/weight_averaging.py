@@ -126,12 +126,13 @@ def main() -> None:
     record.setdefault("runs", {})
     from o1lite.calibration import kernel_env, run_children
 
-    jobs = [(f"seed={s} kernel={k}", [__file__, "--child", str(s), str(args.start), str(args.every), str(args.n_eval)],
-             kernel_env(k)) for s in args.seeds for k in args.kernels if f"seed={s} kernel={k}" not in record["runs"]]
+    grid = {f"seed={s} kernel={k}": (s, k) for s in args.seeds for k in args.kernels if f"seed={s} kernel={k}" not in record["runs"]}
+    jobs = [(key, [__file__, "--child", str(s), str(args.start), str(args.every), str(args.n_eval)], kernel_env(k))
+            for key, (s, k) in grid.items()]
 
     def done(key: str, result: dict) -> None:
-        seed, kernel = (part.split("=")[1] for part in key.split())
-        record["runs"][key] = {"seed": int(seed), "kernel": kernel, **result}
+        seed, kernel = grid[key]
+        record["runs"][key] = {"seed": seed, "kernel": kernel, **result}
         record["spreads"] = spreads(record)
         OUT.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
         print(f"seed {seed} {kernel}: final {result['final']} · average {result['average']} ({result['seconds']:.0f} s)", flush=True)

@@ -169,24 +169,27 @@ def run_children(jobs: Sequence[tuple[str, list[str], dict]], done, parallel: in
     called as each child ends (write there, so a killed grid keeps what is done).
     A child that fails stops the grid with one line that names it."""
     todo, running = list(jobs), []
-    while todo or running:
-        while todo and len(running) < parallel:
-            label, arguments, env = todo.pop(0)
-            running.append((label, subprocess.Popen([sys.executable, *arguments], env=env, stdout=subprocess.PIPE,
-                                                    text=True, cwd=cwd)))
-            print(f"started {label}", flush=True)
-        time.sleep(poll)
-        for job in list(running):
-            label, process = job
-            if process.poll() is None:
-                continue
-            running.remove(job)
-            output = process.stdout.read()
-            if process.returncode != 0:
-                for _, other in running:  # the grid stops: no child left running behind it
-                    other.kill()
-                raise SystemExit(f"{label} failed (exit {process.returncode}); the runs done so far are kept")
-            done(label, json.loads(output.strip().splitlines()[-1]))
+    try:
+        while todo or running:
+            while todo and len(running) < parallel:
+                label, arguments, env = todo.pop(0)
+                running.append((label, subprocess.Popen([sys.executable, *arguments], env=env, stdout=subprocess.PIPE,
+                                                        text=True, cwd=cwd)))
+                print(f"started {label}", flush=True)
+            time.sleep(poll)
+            for job in list(running):
+                label, process = job
+                if process.poll() is None:
+                    continue
+                running.remove(job)
+                output = process.stdout.read()
+                if process.returncode != 0:
+                    raise SystemExit(f"{label} failed (exit {process.returncode}); the runs done so far are kept")
+                done(label, json.loads(output.strip().splitlines()[-1]))
+    finally:  # a failure, an error in `done` or Ctrl-C: no child left running behind the grid
+        for _, process in running:
+            process.kill()
+            process.wait()
 
 
 def main(argv: Sequence[str]) -> None:

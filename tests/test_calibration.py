@@ -45,10 +45,11 @@ def test_stopping_early_on_a_longer_schedule_gives_the_model_the_curve_measured(
     assert all(torch.equal(weights[name], saved[name]) for name in weights)
 
 
-def test_the_grid_runner_hands_on_each_childs_last_line_and_stops_at_a_failure(tmp_path, capsys):
+def test_the_grid_runner_hands_on_each_childs_last_line_and_stops_at_a_failure(tmp_path):
     """`run_children` (calibrate's grid, and the base benchmarks'): every child's last JSON
     line reaches `done` with its label, at most `parallel` run at once, the environment is
-    the child's; a failing child stops the grid with one line naming it, after what finished."""
+    the child's; a failing child stops the grid with one line naming it, after what finished,
+    and the children beside it are killed."""
     import os
 
     import pytest
@@ -78,7 +79,18 @@ def test_the_grid_runner_hands_on_each_childs_last_line_and_stops_at_a_failure(t
 
     done.clear()
     failing = [("fine", [str(script), str(tmp_path / "b"), "0"], kernel_env("native")),
-               ("broken", [str(script), str(tmp_path / "b"), "3"], kernel_env("native"))]
+               ("broken", [str(script), str(tmp_path / "b"), "3"], kernel_env("native")),
+               ("never", [str(script), str(tmp_path / "b"), "0"], kernel_env("native"))]
     with pytest.raises(SystemExit, match="broken failed \\(exit 3\\)"):
         run_children(failing, lambda label, result: done.append(label), parallel=1, poll=0.05)
-    assert done == ["fine"]
+    assert done == ["fine"]  # what finished before the failure was handed on; nothing after it started
+
+    pid_file = tmp_path / "slow.pid"  # a slow child beside a failing one is killed with the grid
+    (tmp_path / "slow.py").write_text(f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n")
+    (tmp_path / "fails.py").write_text(f"import os, sys, time\nwhile not os.path.exists({str(pid_file)!r}): time.sleep(0.02)\n"
+                                       "time.sleep(0.1)\nsys.exit(3)\n")
+    with pytest.raises(SystemExit, match="fails failed"):
+        run_children([("slow", [str(tmp_path / "slow.py")], kernel_env("native")),
+                      ("fails", [str(tmp_path / "fails.py")], kernel_env("native"))], lambda *_: None, poll=0.05)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
