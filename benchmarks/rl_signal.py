@@ -301,16 +301,14 @@ def summarise(record: dict) -> None:
                   f"{summary[measure + '_after']['value']:.3f} ({describe(difference)})", flush=True)
         record["over_seeds"][key] = summary
 
-    def settings(key):  # a group's settings without GRPO's learning rate and KL weight, on which the RFT control does not depend
-        return re.sub(r" (lr|beta)=\S+", "", key.split(" ", 1)[1])
+    def settings(key, ignored="lr|beta"):  # a group's settings without the fields an RFT control does not depend on
+        return re.sub(rf" ({ignored})=\S+", "", key.split(" ", 1)[1])
 
-    controls = {settings(k): k for k in record["over_seeds"] if k.startswith("rft ")}  # the control at chapter 06's RFT_LR
-    def with_lr(key):  # a group's settings with GRPO's learning rate, without its KL weight (the control has none)
-        return re.sub(r" beta=\S+", "", key.split(" ", 1)[1])
-
-    at_lr = {with_lr(k): k for k in record["over_seeds"] if k.startswith("rft_at_lr ")}  # the control at GRPO's learning rate
+    # the control at chapter 06's RFT_LR depends on neither GRPO's learning rate nor its KL weight; the one at GRPO's rate on the rate
+    controls = {settings(k): k for k in record["over_seeds"] if k.startswith("rft ")}
+    at_lr = {settings(k, "beta"): k for k in record["over_seeds"] if k.startswith("rft_at_lr ")}
     for key in [k for k in record["over_seeds"] if k.startswith("true ")]:
-        for suffix, control in (("rft", controls.get(settings(key))), ("rft_at_lr", at_lr.get(with_lr(key)))):
+        for suffix, control in (("rft", controls.get(settings(key))), ("rft_at_lr", at_lr.get(settings(key, "beta")))):
             if control is None:
                 continue
             rl_rows, rft_rows = sorted(groups[key], key=lambda r: r["seed"]), sorted(groups[control], key=lambda r: r["seed"])

@@ -129,26 +129,23 @@ def calibrate(out: Path, seeds: Sequence[int], kernels: Sequence[str], cfg: Tiny
         raise SystemExit(f"{out} holds curves of another recipe: move it away or pass --out")
     record.setdefault("recipe", recipe)
     record.setdefault("runs", {})
-    jobs = {}  # label -> (seed, kernel), and the commands below
-    commands = []
-    for seed, kernel in [(s, k) for s in seeds for k in kernels if run_key(s, k, threads) not in record["runs"]]:
-        label = f"seed {seed}, kernel {kernel}"
-        jobs[label] = seed, kernel
-        command = ["-m", "o1lite.calibration", json.dumps(asdict(replace(cfg, seed=seed))),
-                   str(every), str(n_eval), str(threads), str(samples), str(temperature)]
-        commands.append((label, command, kernel_env(kernel, threads)))
+    grid = {f"seed {s}, kernel {k}": (s, k) for s in seeds for k in kernels if run_key(s, k, threads) not in record["runs"]}
+    jobs = [(label, ["-m", "o1lite.calibration", json.dumps(asdict(replace(cfg, seed=seed))), str(every), str(n_eval),
+                     str(threads), str(samples), str(temperature)], kernel_env(kernel, threads))
+            for label, (seed, kernel) in grid.items()]
+    cpu = machine()["cpu"]  # the same for every run of the grid
 
     def done(label: str, result: dict) -> None:
-        seed, kernel = jobs[label]
+        seed, kernel = grid[label]
         record["runs"][run_key(seed, kernel, threads)] = {"seed": seed, "kernel": kernel, "threads": threads,
-                                                          "cpu": machine()["cpu"], **result}
+                                                          "cpu": cpu, **result}
         write_json(out, record)
         final = result["rows"][-1]
         sampled = f" (sampled {final['test_sampled']:.3f}, {final['hard_sampled']:.3f})" if samples else ""
         print(f"done {label}: step {final['step']} test {final['test']:.3f} "
               f"hard {final['hard']:.3f}{sampled} ({result['seconds']:.0f} s)", flush=True)
 
-    run_children(commands, done, parallel=parallel)
+    run_children(jobs, done, parallel=parallel)
     return record
 
 
