@@ -115,10 +115,10 @@ and 200 SFT updates).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import re
-from dataclasses import asdict, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,11 +153,8 @@ def main() -> None:
     from o1lite import models, suite
     from o1lite.metrics import describe, paired_difference, seeded_estimate
     from o1lite.profiles import get_profile, run_dir
-    from o1lite.record import machine, source_hash, stable_hash, write_json
-    from o1lite.sandbox import Sandbox
+    from o1lite.record import machine, stable_hash
     from o1lite.stages import rl, upstream
-    from o1lite.stages.mcts import SandboxJudge
-    from o1lite.stages.policies import LanguagePolicy
 
     datasets.disable_progress_bars()
     transformers.logging.set_verbosity_error()
@@ -221,25 +218,10 @@ def main() -> None:
             out, log = rl.rft_control(profile, adapter, practice, tests, config, 1, data_key, learning_rate=rft_lr)
             out = out or adapter  # nothing kept: the control is the start
             log = {"log_history": [], "seconds": log.get("sample_seconds"), "kept": log.get("kept"), "completions": log.get("completions")}
-        elif not shuffle:  # exactly chapter 06's round, cached where benchmarks/rl_reference_budget.py caches it
-            out, log = rl.train_round(profile, [adapter], practice, tests, config, data_key)
-        else:  # the same round with a shuffling reward: the same seeds as rl.train_round's first round
-            key = stable_hash({"config": asdict(config), "shuffle": True, "start": Path(adapter).name, "data": data_key,
-                               "code": source_hash("stages/rl.py", "stages/policies.py")})
-            out = run_dir(profile, "06") / "signal" / key
-            log_path = out / "round_log.json"
-            if log_path.exists():
-                log = json.loads(log_path.read_text())
-            else:
-                transformers.set_seed(config.seed + 1)
-                model, tokenizer = models.load_adapter(profile, [adapter])
-                policy = LanguagePolicy(model, tokenizer, "pseudocode", chat=profile.chat)
-                with Sandbox(workers=2) as sandbox:
-                    reward = Reward(policy, practice, tests, SandboxJudge(sandbox), config, shuffle=True)
-                    log = rl.grpo_lora(model, tokenizer, policy.prompt_dataset(practice, tests), [reward],
-                                       replace(config, seed=config.seed + 1000), out)
-                    log.update(sandbox.check_losses())
-                write_json(log_path, log)
+        else:  # exactly chapter 06's round (cached where benchmarks/rl_reference_budget.py caches it), or the placebo:
+            # the same round, seeds and data with a reward that shuffles each batch, cached apart
+            placebo = dict(reward_class=functools.partial(Reward, shuffle=True), variant="shuffled rewards") if shuffle else {}
+            out, log = rl.train_round(profile, [adapter], practice, tests, config, data_key, **placebo)
         after = measure([adapter] if out == adapter else [adapter, out], f"{name}_after")
         curves = rl.curves(log)
         entropy = [r["entropy"] for r in log["log_history"] if "entropy" in r]

@@ -19,7 +19,6 @@ mean nothing. `benchmarks/gpu_check.py` builds full-size ones.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 # Per-layer sizes of the released Qwen2.5 models (their config.json files): grouped-query

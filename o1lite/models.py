@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -310,6 +309,8 @@ def _load_with_unsloth(source: str, dtype: torch.dtype, local_only: bool):
 
 def configure_threads() -> int:
     """Use every core for torch on CPU (respecting OMP_NUM_THREADS)."""
-    threads = int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
+    from .record import torch_threads
+
+    threads = torch_threads()
     torch.set_num_threads(threads)
     return threads

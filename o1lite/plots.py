@@ -131,21 +131,30 @@ def calibration_curves(ax, record: dict, split: str = "test", stop: int | None =
     ax.legend(fontsize=7, loc="lower right")
 
 
-def spread_at_stop(ax, record: dict, stop: int, split: str = "test", title: str = ""):
+def spread_at_stop(ax, record: dict, stop: int, split: str = "test", title: str = "", wider: dict | None = None):
     """Each run of a calibration file measured with samples (`--samples`), at step
     `stop`: greedy pass@1 on `split` beside pass@1 from samples, one line per run
-    (seeds by colour, kernel paths by marker); each column's spread in its label."""
+    (seeds by colour, kernel paths by marker); each column's spread in its label.
+    `wider`, a greedy calibration file of the same grid on more problems, adds a
+    third column: the same runs' greedy pass@1 there."""
     seeds = sorted({run["seed"] for run in record["runs"].values()})
     markers = {"native": "o", "default": "s", "avx2": "^"}
-    columns = {"greedy": [], "sampled": []}
-    for run in sorted(record["runs"].values(), key=lambda r: (r["seed"], r["kernel"])):
+    columns = {"greedy": [], "sampled": []} | ({"wider": []} if wider else {})
+    for key, run in sorted(record["runs"].items(), key=lambda item: (item[1]["seed"], item[1]["kernel"])):
         row = next(r for r in run["rows"] if r["step"] == stop)
         values = [row[split], row[f"{split}_sampled"]]
-        columns["greedy"].append(values[0])
-        columns["sampled"].append(values[1])
-        ax.plot([0, 1], values, color=PALETTE[seeds.index(run["seed"]) % len(PALETTE)], marker=markers.get(run["kernel"], "D"),
-                ms=5, lw=0.8, label=f"seed {run['seed']}, {run.get('kernel_path', run['kernel'])}")
+        if wider:
+            values.append(next(r for r in wider["runs"][key]["rows"] if r["step"] == stop)[split])
+        for name, value in zip(columns, values):
+            columns[name].append(value)
+        ax.plot(range(len(values)), values, color=PALETTE[seeds.index(run["seed"]) % len(PALETTE)],
+                marker=markers.get(run["kernel"], "D"), ms=5, lw=0.8, label=f"seed {run['seed']}, {run.get('kernel_path', run['kernel'])}")
     spread = {name: max(v) - min(v) for name, v in columns.items()}
-    ax.set_xticks([0, 1], [f"greedy\nspread {spread['greedy']:.2f}", f"{record['recipe']['samples']} samples\nspread {spread['sampled']:.2f}"])
-    ax.set(xlim=(-0.4, 1.4), ylabel=f"pass@1 ({split})", title=title)
+    n = record["recipe"]["n_eval"]
+    labels = [f"greedy\n{n} problems\nspread {spread['greedy']:.2f}",
+              f"{record['recipe']['samples']} samples\n{n} problems\nspread {spread['sampled']:.2f}"]
+    if wider:
+        labels.append(f"greedy\n{wider['recipe']['n_eval']} problems\nspread {spread['wider']:.2f}")
+    ax.set_xticks(range(len(labels)), labels, fontsize=7)
+    ax.set(xlim=(-0.4, len(labels) - 0.6), ylabel=f"pass@1 ({split})", title=title)
     ax.legend(fontsize=6, loc="lower right", ncol=1)

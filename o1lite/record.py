@@ -117,6 +117,13 @@ def stable_hash(value: Any, length: int = 12) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
+def torch_threads() -> int:
+    """The torch threads a chapter uses on CPU: OMP_NUM_THREADS where set (its outer level, as in
+    `4,2`), else every core. `models.configure_threads` sets it; `machine` records it."""
+    omp = (os.environ.get("OMP_NUM_THREADS") or "").split(",")[0].strip()
+    return int(omp) if omp.isdigit() and int(omp) > 0 else os.cpu_count() or 1
+
+
 def machine() -> dict[str, Any]:
     """CPU model, core count, memory, torch's CPU kernel path and thread count: what decides the
     float paths and the timings of a run. The kernel path is the one torch picks in a process
@@ -127,7 +134,6 @@ def machine() -> dict[str, Any]:
     import torch
 
     cpu, memory = platform.processor() or platform.machine(), None
-    omp = (os.environ.get("OMP_NUM_THREADS") or "").split(",")[0].strip()  # the chapters' torch threads (models.configure_threads)
     try:
         cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                    if line.startswith("model name"))
@@ -137,4 +143,4 @@ def machine() -> dict[str, Any]:
     except (OSError, StopIteration, ValueError):
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory, "system": f"{platform.machine()} {platform.system()}",
-            "kernel_path": torch.backends.cpu.get_cpu_capability(), "threads": int(omp) if omp.isdigit() else os.cpu_count() or 1}
+            "kernel_path": torch.backends.cpu.get_cpu_capability(), "threads": torch_threads()}

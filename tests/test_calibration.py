@@ -94,3 +94,28 @@ def test_the_grid_runner_hands_on_each_childs_last_line_and_stops_at_a_failure(t
                       ("fails", [str(tmp_path / "fails.py")], kernel_env("native"))], lambda *_: None, poll=0.05)
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
+
+
+def test_the_spread_panel_lines_each_run_up_across_both_files():
+    """Chapter 00's right panel: a run's greedy and sampled pass@1 from one file, its greedy pass@1 on
+    more problems from another, matched by run (not by position); each column's spread in its label."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from o1lite.plots import spread_at_stop
+
+    def grid(values, **recipe):
+        return {"recipe": recipe, "runs": {f"seed={s} kernel={k} threads=1": {"seed": s, "kernel": k, "rows": [{"step": 750, **v}]}
+                                           for (s, k), v in values.items()}}
+
+    sampled = grid({(0, "native"): {"test": 0.6, "test_sampled": 0.55}, (1, "avx2"): {"test": 0.7, "test_sampled": 0.6}},
+                   n_eval=300, samples=10)
+    wider = grid({(1, "avx2"): {"test": 0.66}, (0, "native"): {"test": 0.64}}, n_eval=1000)
+    fig, ax = plt.subplots()
+    spread_at_stop(ax, sampled, 750, "test", wider=wider)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert "spread 0.10" in labels[0] and "spread 0.05" in labels[1] and "1000 problems" in labels[2] and "spread 0.02" in labels[2]
+    assert sorted(tuple(line.get_ydata()) for line in ax.get_lines()) == [(0.6, 0.55, 0.64), (0.7, 0.6, 0.66)]
+    plt.close(fig)

@@ -154,3 +154,29 @@ def test_grpo_runs_under_torchrun_with_two_processes_and_ends_with_one_adapter(m
     assert all(r["adapter_moved"] for r in ranks)  # the entropy bonus moves it, so equal means synchronised
     assert ranks[0]["fingerprint"] == ranks[1]["fingerprint"]
     assert (out / "adapter_config.json").exists()
+
+
+def test_a_swapped_reward_trains_under_its_own_cache_key(micro_base, monkeypatch):
+    """`train_round(reward_class=..., variant=...)` (a placebo, say) builds that reward with the round's
+    arguments and keeps its round apart from the chapter's; without a variant name it refuses."""
+    from o1lite.profiles import get_profile
+
+    profile = get_profile("tiny", smoke=True)
+    problems = load_problems("synthetic", "train", n=4, seed=1)
+    tests = {p.task_id: list(p.tests) for p in problems}
+    built = []
+
+    class Counting(rl.SelfPlayReward):
+        def __init__(self, *args, **kwargs):
+            built.append(kwargs.get("total"))
+            super().__init__(*args, **kwargs)
+
+    with pytest.raises(ValueError, match="variant"):
+        rl.train_round(profile, [], problems, tests, MICRO_RL, "swap", reward_class=Counting, workers=1)
+    monkeypatch.setattr(rl, "grpo_lora", lambda model, tokenizer, dataset, reward_funcs, config, out_dir, **k:
+                        (out_dir.mkdir(parents=True, exist_ok=True), (out_dir / "adapter_config.json").write_text("{}"),
+                         {"rewards": type(reward_funcs[0]).__name__})[2])
+    out, log = rl.train_round(profile, [], problems, tests, MICRO_RL, "swap", reward_class=Counting, variant="counting", workers=1)
+    assert log["rewards"] == "Counting" and built == [MICRO_RL.steps]
+    assert out != rl.round_dir(profile, MICRO_RL, [], "swap", None, 1, MICRO_RL.steps)
+    assert out == rl.round_dir(profile, MICRO_RL, [], "swap", None, 1, MICRO_RL.steps, "counting")

@@ -232,21 +232,26 @@ def grpo_lora(model, tokenizer, dataset, reward_funcs, config: RLConfig, out_dir
 
 
 def round_dir(profile: str | Profile, config: RLConfig, chain: Sequence[str | Path], data_key: str, prm_name: str | None,
-              round_index: int, total: int) -> Path:
-    """runs/<profile>/06/<reward>/<hash of config, the adapters before it, data, PRM, place in the run, code>/"""
+              round_index: int, total: int, variant: str | None = None) -> Path:
+    """runs/<profile>/06/<reward>/<hash of config, the adapters before it, data, PRM, place in the run, variant, code>/"""
     profile = get_profile(profile)
     key = stable_hash({"config": asdict(config), "chain": [Path(c).name for c in chain], "data": data_key, "prm": prm_name,
                        "round": round_index, "total": total, "base": profile.base_id,
+                       **({"variant": variant} if variant else {}),
                        "code": source_hash("stages/rl.py", "stages/prm.py", "stages/policies.py")})
     return run_dir(profile, "06") / config.reward / key
 
 
 def train_round(profile: str | Profile, chain: Sequence[str | Path], problems: Sequence[Problem],
                 tests: dict[str, Sequence], config: RLConfig, data_key: str, scorer=None, prm_name: str | None = None,
-                round_index: int = 1, rounds: int = 1, workers: int = 2) -> tuple[Path, dict]:
+                round_index: int = 1, rounds: int = 1, workers: int = 2, reward_class=None,
+                variant: str | None = None) -> tuple[Path, dict]:
     """One cached round: GRPO on the policy `chain` (its adapters merged, in
     order) over `problems`, rewarded by `tests` (and `scorer` for the process
-    term). Returns (adapter folder, log); the log says `cached` when found."""
+    term). Returns (adapter folder, log); the log says `cached` when found.
+    `reward_class` (default `SelfPlayReward`, called with its arguments) swaps
+    the reward for an experiment, such as a placebo; `variant` names it in
+    the cache key, so that its rounds are kept apart from the chapter's."""
     from transformers import set_seed
 
     from ..models import load_adapter
@@ -256,7 +261,9 @@ def train_round(profile: str | Profile, chain: Sequence[str | Path], problems: S
         raise ValueError(f"{len(problems)} problems cannot fill a GRPO batch of {config.batch_size // config.num_generations} prompts: "
                          "give more problems or a smaller batch_size")
     total = rounds * config.steps
-    out = round_dir(profile, config, chain, data_key, prm_name, round_index, total)
+    if reward_class is not None and not variant:
+        raise ValueError("a swapped reward_class needs a variant name: its rounds must not share the chapter's cache")
+    out = round_dir(profile, config, chain, data_key, prm_name, round_index, total, variant)
     log_path = out / "round_log.json"
     if log_path.exists() and (out / "adapter_config.json").exists():
         return out, {**json.loads(log_path.read_text()), "cached": True}
@@ -266,7 +273,7 @@ def train_round(profile: str | Profile, chain: Sequence[str | Path], problems: S
     dataset = policy.prompt_dataset(problems, {p.task_id: tests[p.task_id] for p in problems})
     round_config = replace(config, seed=config.seed + 1000 * round_index)  # each round draws its own prompts
     with Sandbox(workers=workers) as sandbox:
-        reward = SelfPlayReward(policy, problems, tests, SandboxJudge(sandbox), config, scorer,
+        reward = (reward_class or SelfPlayReward)(policy, problems, tests, SandboxJudge(sandbox), config, scorer,
                                 offset=(round_index - 1) * config.steps, total=total)
         log = grpo_lora(model, tokenizer, dataset, [reward], round_config, out)
         log.update(sandbox.check_losses())
