@@ -88,6 +88,8 @@ def main(argv=None) -> None:
     train_problems = suite.problems(profile, "train", n=max(sizes), seed=2)  # chapter 05's draw (SEED + 2), larger
     test_problems = suite.problems(profile, "test", n=n_test, seed=0)  # chapter 05's held-out trees (chapter 04's Table 1)
     items = {}  # (seed, size) -> per held-out problem, [(score, reference label)]
+    held = lambda run: [[tuple(x) for x in row] for row in run["held_out"]]
+    step_auroc = lambda pooled: auroc([s for s, _ in pooled], [y for _, y in pooled])
     for seed in args.seeds:
         adapter, loaded = upstream.policy(profile, "pseudocode", seed)
         tests = upstream.generated_tests(profile, seed, (train_problems, test_problems))
@@ -111,11 +113,10 @@ def main(argv=None) -> None:
                                        "paths": log.get("paths"), "train_seconds": log.get("seconds"),
                                        "search_seconds_all_sizes": stats.get("seconds") if stats.get("steps") else None,
                                        "machine": machine(), "held_out": per_problem}
-                pooled = [x for row in per_problem for x in row]
-                record["runs"][key]["step_auroc"] = round(auroc([s for s, _ in pooled], [y for _, y in pooled]), 4)
+                record["runs"][key]["step_auroc"] = round(step_auroc([x for row in per_problem for x in row]), 4)
                 write_json(out, record)
             run = record["runs"][key]
-            items[seed, size] = [[tuple(x) for x in row] for row in run["held_out"]]
+            items[seed, size] = held(run)
             print(f"seed {seed} · {size} problems ({run['paths']} paths, {run['steps']} steps): step AUROC {run['step_auroc']:.3f}",
                   flush=True)
 
@@ -123,9 +124,8 @@ def main(argv=None) -> None:
     for run in record["runs"].values():
         if run["labels"] == args.labels and run["seed"] in args.seeds and (run["seed"], run["size"]) not in items \
                 and run.get("profile", "tiny") == args.profile and run.get("smoke", False) == args.smoke:
-            items[run["seed"], run["size"]] = [[tuple(x) for x in row] for row in run["held_out"]]
+            items[run["seed"], run["size"]] = held(run)
     sizes = sorted(size for size in {size for _, size in items} if all((seed, size) in items for seed in args.seeds))
-    step_auroc = lambda pooled: auroc([s for s, _ in pooled], [y for _, y in pooled])
     summary = {}
     for size in sizes:
         summary[f"step_auroc_{size}"] = seeded_statistic([items[s, size] for s in args.seeds], step_auroc)
