@@ -126,7 +126,8 @@ def main() -> None:
     record.setdefault("runs", {})
     from o1lite.calibration import kernel_env, run_children
 
-    grid = {f"seed={s} kernel={k}": (s, k) for s in args.seeds for k in args.kernels if f"seed={s} kernel={k}" not in record["runs"]}
+    grid = {f"seed={s} kernel={k}": (s, k) for s in args.seeds for k in args.kernels}
+    grid = {label: run for label, run in grid.items() if label not in record["runs"]}
     jobs = [(key, [__file__, "--child", str(s), str(args.start), str(args.every), str(args.n_eval)], kernel_env(k))
             for key, (s, k) in grid.items()]
 

@@ -105,6 +105,15 @@ def curve(cfg: TinyConfig, at: Sequence[int], n_eval: int = 200, samples: int = 
     return {"rows": callback.rows, "seconds": round(seconds, 1)}
 
 
+def row_at(run: dict, step: int) -> dict:
+    """A calibration run's row at `step` (its pass@1 by split), or a ValueError that names the run."""
+    for row in run["rows"]:
+        if row["step"] == step:
+            return row
+    raise ValueError(f"run seed={run.get('seed')} kernel={run.get('kernel')} was not evaluated at step {step}: "
+                     "run `python -m o1lite calibrate` with an --every that reaches it")
+
+
 def spread_at(record: dict, step: int, split: str = "test") -> dict:
     """Pass@1 on `split` (`test`, or `test_sampled` in a file run with samples) at
     `step` across the file's runs: {"min", "max", "spread", "runs"}."""

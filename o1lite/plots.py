@@ -41,13 +41,21 @@ def savefig(fig: plt.Figure, name: str, profile: str = "tiny") -> Path:
     return path
 
 
+def ci_errors(estimates: Sequence[dict], scale: float = 1.0) -> list[list[float]]:
+    """Matplotlib's `yerr` for `estimates` (each `{"value", "ci95"}`): the lengths below and above each value."""
+    return [[scale * (e["value"] - e["ci95"][0]) for e in estimates], [scale * (e["ci95"][1] - e["value"]) for e in estimates]]
+
+
 def bar_with_ci(ax, names: Sequence[str], estimates: Sequence[dict], scale: float = 1.0, colors=None, **options):
     """Bars of `estimates` (each `{"value", "ci95"}`, from `o1lite.metrics.estimate`)
     with their 95% CIs as error bars; `scale=100` draws percentages."""
-    values = [scale * e["value"] for e in estimates]
-    errors = [[v - scale * e["ci95"][0] for v, e in zip(values, estimates)],
-              [scale * e["ci95"][1] - v for v, e in zip(values, estimates)]]
-    return ax.bar(names, values, yerr=errors, capsize=4, color=colors or PALETTE[: len(names)], **options)
+    return ax.bar(names, [scale * e["value"] for e in estimates], yerr=ci_errors(estimates, scale), capsize=4,
+                  color=colors or PALETTE[: len(names)], **options)
+
+
+def errorbar_with_ci(ax, xs: Sequence[float], estimates: Sequence[dict], **options):
+    """`ax.errorbar` of `estimates` at `xs`, their 95% CIs as error bars (capped unless `capsize` is given)."""
+    return ax.errorbar(xs, [e["value"] for e in estimates], yerr=ci_errors(estimates), **{"capsize": 3, **options})
 
 
 def tree_layout(record: dict) -> dict[int, tuple[float, float]]:
@@ -136,20 +144,28 @@ def spread_at_stop(ax, record: dict, stop: int, split: str = "test", title: str 
     `stop`: greedy pass@1 on `split` beside pass@1 from samples, one line per run
     (seeds by colour, kernel paths by marker); each column's spread in its label.
     `wider`, a greedy calibration file of the same grid on more problems, adds a
-    third column: the same runs' greedy pass@1 there."""
-    seeds = sorted({run["seed"] for run in record["runs"].values()})
+    third column: the same runs' greedy pass@1 there. A run in one file only has
+    points in that file's columns alone, and counts in their spreads alone."""
+    from .calibration import row_at
+
+    runs = dict(record["runs"]) | {key: run for key, run in (wider or {"runs": {}})["runs"].items() if key not in record["runs"]}
+    seeds = sorted({run["seed"] for run in runs.values()})
     markers = {"native": "o", "default": "s", "avx2": "^"}
     columns = {"greedy": [], "sampled": []} | ({"wider": []} if wider else {})
-    for key, run in sorted(record["runs"].items(), key=lambda item: (item[1]["seed"], item[1]["kernel"])):
-        row = next(r for r in run["rows"] if r["step"] == stop)
-        values = [row[split], row[f"{split}_sampled"]]
-        if wider:
-            values.append(next(r for r in wider["runs"][key]["rows"] if r["step"] == stop)[split])
-        for name, value in zip(columns, values):
-            columns[name].append(value)
-        ax.plot(range(len(values)), values, color=PALETTE[seeds.index(run["seed"]) % len(PALETTE)],
+    for key, run in sorted(runs.items(), key=lambda item: (item[1]["seed"], item[1]["kernel"])):
+        xs, values = [], []
+        if key in record["runs"]:
+            row = row_at(run, stop)
+            xs, values = [0, 1], [row[split], row[f"{split}_sampled"]]
+            columns["greedy"].append(values[0])
+            columns["sampled"].append(values[1])
+        if wider and key in wider["runs"]:
+            xs.append(2)
+            values.append(row_at(wider["runs"][key], stop)[split])
+            columns["wider"].append(values[-1])
+        ax.plot(xs, values, color=PALETTE[seeds.index(run["seed"]) % len(PALETTE)],
                 marker=markers.get(run["kernel"], "D"), ms=5, lw=0.8, label=f"seed {run['seed']}, {run.get('kernel_path', run['kernel'])}")
-    spread = {name: max(v) - min(v) for name, v in columns.items()}
+    spread = {name: max(v) - min(v) if v else float("nan") for name, v in columns.items()}
     n = record["recipe"]["n_eval"]
     labels = [f"greedy\n{n} problems\nspread {spread['greedy']:.2f}",
               f"{record['recipe']['samples']} samples\n{n} problems\nspread {spread['sampled']:.2f}"]
@@ -157,4 +173,4 @@ def spread_at_stop(ax, record: dict, stop: int, split: str = "test", title: str 
         labels.append(f"greedy\n{wider['recipe']['n_eval']} problems\nspread {spread['wider']:.2f}")
     ax.set_xticks(range(len(labels)), labels, fontsize=7)
     ax.set(xlim=(-0.4, len(labels) - 0.6), ylabel=f"pass@1 ({split})", title=title)
-    ax.legend(fontsize=6, loc="lower right", ncol=1)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=1)  # beside the axes: inside, it covered points

@@ -1,5 +1,6 @@
 """The calibration callback measures without changing what it measures."""
 
+import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
@@ -51,8 +52,6 @@ def test_the_grid_runner_hands_on_each_childs_last_line_and_stops_at_a_failure(t
     the child's; a failing child stops the grid with one line naming it, after what finished,
     and the children beside it are killed."""
     import os
-
-    import pytest
 
     from o1lite.calibration import kernel_env, run_children
 
@@ -118,4 +117,18 @@ def test_the_spread_panel_lines_each_run_up_across_both_files():
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert "spread 0.10" in labels[0] and "spread 0.05" in labels[1] and "1000 problems" in labels[2] and "spread 0.02" in labels[2]
     assert sorted(tuple(line.get_ydata()) for line in ax.get_lines()) == [(0.6, 0.55, 0.64), (0.7, 0.6, 0.66)]
+    plt.close(fig)
+
+    # grids that only partly overlap: each run is drawn where it was measured and counts there alone
+    partial = grid({(1, "avx2"): {"test": 0.66}, (2, "default"): {"test": 0.61}}, n_eval=1000)
+    fig, ax = plt.subplots()
+    spread_at_stop(ax, sampled, 750, "test", wider=partial)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert "spread 0.10" in labels[0] and "spread 0.05" in labels[2]
+    assert sorted((tuple(line.get_xdata()), tuple(line.get_ydata())) for line in ax.get_lines()) == \
+        [((0, 1), (0.6, 0.55)), ((0, 1, 2), (0.7, 0.6, 0.66)), ((2,), (0.61,))]
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="seed=0 kernel=native was not evaluated at step 500"):
+        spread_at_stop(ax, sampled, 500, "test")
     plt.close(fig)
