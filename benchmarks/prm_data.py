@@ -33,30 +33,37 @@ the paired difference reference − reward. Chapter 05 reads the summary
 Measured 2026-12-05 on a 2-core AMD EPYC VM with AVX-512 (the commands
 above; a search of 240 problems took 77-82 s a seed, of 480 148-167 s, of
 960 329 s; training 18-20 s at 60 problems, 127-160 s at 480, 261-266 s at
-960):
+960; the wider backbone: its base pretrained in 342 s, each PRM 174-199 s
+at 240; the whole `--hidden 256` command 24 minutes):
 
 - reference labels: step AUROC 0.58 [0.45, 0.67] with the trees of 60
   problems, 0.55 [0.45, 0.64] with 120, 0.64 [0.54, 0.74] with 240 (these
   three nested in one draw of 240), 0.67 [0.56, 0.76] with 480 (seeds 0.63,
   0.63, 0.74) and 0.65 [0.52, 0.77] with 960 (7,700 paths; seeds 0.63,
-  0.54, 0.77); 960 - 60: +0.07 [-0.02, +0.16], no difference we can detect.
-  The diagnostic PRM gains from 60 to about 240 problems and then stops: with
-  eight times the chapter's trees its point estimate is no higher than with
-  four, and the seeds spread from 0.54 to 0.77 around it. More data does not
-  bring it to the goal of 0.75: what holds it there is the PRM as built
-  here (the tiny policy as backbone, LoRA, this budget per tree), not the
-  number of trees.
+  0.54, 0.77). 480 - 60: +0.09 [+0.00, +0.18], higher by a CI that only
+  just clears 0; 960 - 480: -0.02 [-0.11, +0.04], no difference we can
+  detect. The point estimates stay below the goal of 0.75; the CIs at 480
+  and 960 reach it.
 - the trees' own labels (the TCG's verdicts, as the chapter's self-play
   PRM; all four sizes nested in the 480 draw): 0.53, 0.53, 0.49, 0.50
   (at 480: [0.38, 0.63]); 480 - 60: -0.02 [-0.11, +0.06], no difference we
-  can detect. Eight times the trees teach it nothing: its labels carry no
-  signal to learn (seed 2's PRMs rank the held-out steps below chance at
-  every size, 0.36-0.44).
+  can detect with eight times the trees (seed 2's PRMs score 0.36-0.44 at
+  every size, below 0.5).
 - the same 480 problems' trees, reference - own labels: +0.17 [-0.03, +0.35],
   no difference we can detect over 3 seeds (per seed +0.16, +0.01, +0.34).
+- a wider backbone (`--hidden 256`: a base of 3.3M parameters instead of
+  0.88M, the same recipe, its own pseudocode policy per seed), reference
+  labels, the 240 draw's trees: 0.60 [0.45, 0.72] (seeds 0.65, 0.47, 0.68);
+  minus the chapter's backbone on the same trees -0.04 [-0.16, +0.08], no
+  difference we can detect.
 
-The chapter's own 120 trees give 0.63 (reference labels) where the 240
-draw's first 120 give 0.55, a gap within the noise of these runs.
+So the self-play PRM does not improve with more trees by anything we can
+detect; with right labels the PRM gains from 60 to 480 problems and then
+nothing we can detect from doubling the trees or from a backbone four times
+the size, its point estimates between 0.55 and 0.67. None of the levers
+tried here reaches the goal of 0.75. The chapter's own 120 trees give 0.63
+(reference labels) where the 240 draw's first 120 give 0.55, a gap within
+the noise of these runs.
 """
 
 from __future__ import annotations
@@ -72,6 +79,7 @@ sys.path.insert(0, str(ROOT))
 OUT = ROOT / "benchmarks" / "prm_data.json"
 CHAPTER_STEPS_PER_PROBLEM = 150 / 120  # chapter 05: PRM_STEPS over N_TRAIN
 THRESHOLD = 0.5  # chapter 05's VALID_THRESHOLD
+SUMMARY_SEEDS = (0, 1, 2)  # the summary covers the chapter's seeds (SEEDS = 3), whatever a command's --seeds
 
 
 def main(argv=None) -> None:
@@ -92,25 +100,24 @@ def main(argv=None) -> None:
     import transformers
 
     from o1lite import models, suite
-    from o1lite.metrics import auroc, seeded_statistic
+    from o1lite.metrics import auroc
     from o1lite.profiles import Profile, get_profile
-    from o1lite.record import machine, write_json
+    from o1lite.record import machine
     from o1lite.stages import mcts, prm, upstream
 
     datasets.disable_progress_bars()
     transformers.logging.set_verbosity_error()
     models.configure_threads()
-    if args.smoke and Path(args.out).resolve() == OUT.resolve():
-        raise SystemExit("a smoke run must not write the measured file: pass --out /tmp/prm_data_smoke.json")
+    if (args.smoke or args.profile != "tiny") and Path(args.out).resolve() == OUT.resolve():
+        raise SystemExit("only tiny runs go in the measured file (chapter 05 reads it): pass --out /tmp/prm_data_<name>.json")
     profile = get_profile(args.profile, smoke=args.smoke)
     prm_profile = profile  # whose policy the PRM starts from; the trees are always searched by `profile`'s
-    if args.hidden:
-        if not profile.is_tiny:
-            raise SystemExit("--hidden widens the tiny base: use it with a tiny profile")
+    if args.hidden is not None:
+        if not profile.is_tiny or args.hidden <= 0 or args.hidden % (2 * profile.tiny.num_heads):
+            raise SystemExit(f"--hidden widens the tiny base: use it with a tiny profile and a multiple of {2 * profile.tiny.num_heads}")
         prm_profile = Profile(f"{profile.name}-h{args.hidden}", None, profile.suite, lora_rank=profile.lora_rank,
                               max_new_tokens=profile.max_new_tokens, smoke=profile.smoke,
                               tiny=replace(profile.tiny, hidden_size=args.hidden, intermediate_size=3 * args.hidden))
-    backbone = lambda run: run.get("hidden")  # None: the chapter's backbone
     sizes, out, n_test = sorted(set(args.sizes)), Path(args.out), 4 if args.smoke else 40
     record = json.loads(out.read_text()) if out.exists() else {"runs": {}}
     record.setdefault("runs", {})
@@ -118,8 +125,6 @@ def main(argv=None) -> None:
                   progress=False)
     train_problems = suite.problems(profile, "train", n=max(sizes), seed=2)  # chapter 05's draw (SEED + 2), larger
     test_problems = suite.problems(profile, "test", n=n_test, seed=0)  # chapter 05's held-out trees (chapter 04's Table 1)
-    items = {}  # (seed, size) -> per held-out problem, [(score, reference label)]
-    held = lambda run: [[tuple(x) for x in row] for row in run["held_out"]]
     step_auroc = lambda pooled: auroc([s for s, _ in pooled], [y for _, y in pooled])
     for seed in args.seeds:
         adapter, loaded = upstream.policy(profile, "pseudocode", seed)
@@ -128,10 +133,10 @@ def main(argv=None) -> None:
                                                       tests, **search)
         _, held_trees, _ = upstream.search_trees(profile, "pseudocode", test_problems, "table1", seed, loaded, adapter, tests, **search)
         truth = [mcts.reference_values(r) for r in held_trees]
-        prm_adapter = upstream.policy(prm_profile, "pseudocode", seed)[0] if args.hidden else adapter
+        prm_adapter = upstream.policy(prm_profile, "pseudocode", seed)[0] if args.hidden is not None else adapter
         for size in sizes:
             key = f"labels={args.labels} draw={max(sizes)} seed={seed} size={size}"  # the trees of one draw's search
-            if args.hidden:
+            if args.hidden is not None:
                 key = f"hidden={args.hidden} {key}"
             if args.profile != "tiny" or args.smoke:
                 key = f"profile={args.profile}{' smoke' if args.smoke else ''} {key}"
@@ -149,59 +154,89 @@ def main(argv=None) -> None:
                                        "search_seconds_all_sizes": stats.get("seconds") if stats.get("steps") else None,
                                        "machine": machine(), "held_out": per_problem}
                 record["runs"][key]["step_auroc"] = round(step_auroc([x for row in per_problem for x in row]), 4)
-                write_json(out, record)
+                save(out, record, args.profile, args.smoke)
             run = record["runs"][key]
-            items[seed, size] = held(run)
             print(f"seed {seed} · {size} problems ({run['paths']} paths, {run['steps']} steps): step AUROC {run['step_auroc']:.3f}",
                   flush=True)
 
-    # every size this file holds for these labels and seeds (earlier draws too: the held-out steps are the same)
-    for run in record["runs"].values():
-        if run["labels"] == args.labels and run["seed"] in args.seeds and (run["seed"], run["size"]) not in items \
-                and run.get("profile", "tiny") == args.profile and run.get("smoke", False) == args.smoke and backbone(run) == args.hidden:
-            items[run["seed"], run["size"]] = held(run)
-    sizes = sorted(size for size in {size for _, size in items} if all((seed, size) in items for seed in args.seeds))
-    summary = {}
-    for size in sizes:
-        summary[f"step_auroc_{size}"] = seeded_statistic([items[s, size] for s in args.seeds], step_auroc)
-    gap = lambda rows: auroc([a for a, _, _ in rows], [y for _, _, y in rows]) - auroc([b for _, b, _ in rows], [y for _, _, y in rows])
-    low, high = sizes[0], sizes[-1]  # paired: the same held-out steps scored by the PRMs of the smallest and largest data
-    if high != low:
-        joined = [[[(a[0], b[0], a[1]) for a, b in zip(pa, pb)] for pa, pb in zip(items[s, high], items[s, low])] for s in args.seeds]
-        summary[f"step_auroc_{high}_minus_{low}"] = seeded_statistic(joined, gap)
-    keep = lambda value: {k: v for k, v in value.items() if k in ("value", "ci95", "per_seed", "n")}
-    name = f"labels={args.labels}" + (f" hidden={args.hidden}" if args.hidden else "")
-    record.setdefault("summary", {})[name] = {key: keep(value) for key, value in summary.items()}
-    # paired across label sources: PRMs trained on the same trees (same draw, seed and size), one with each label source,
-    # scoring the same held-out steps: what the labels alone are worth at that much data
-    mine = lambda r: r.get("profile", "tiny") == args.profile and r.get("smoke", False) == args.smoke and r["seed"] in args.seeds
-    where = lambda r: (r["seed"], r["size"], r["draw"])
-    reward_runs = {where(r): r for r in record["runs"].values() if mine(r) and r["labels"] == "reward" and backbone(r) is None}
-    both = {}  # size -> seed -> per held-out problem, [(reference-label PRM's score, reward-label PRM's score, truth)]
-    for run in record["runs"].values():
-        if mine(run) and run["labels"] == "reference" and backbone(run) is None and where(run) in reward_runs:
-            twin = held(reward_runs[where(run)])
-            assert [[y for _, y in row] for row in twin] == [[y for _, y in row] for row in held(run)], "held-out steps differ"
-            both.setdefault(run["size"], {})[run["seed"]] = [[(a[0], b[0], a[1]) for a, b in zip(pa, pb)] for pa, pb in zip(held(run), twin)]
-    for size, by_seed in sorted(both.items()):
-        if all(seed in by_seed for seed in args.seeds):
-            summary[f"reference_minus_reward_{size}"] = seeded_statistic([by_seed[s] for s in args.seeds], gap)
-            record["summary"].setdefault("labels=reference-reward", {})[f"step_auroc_{size}"] = keep(summary[f"reference_minus_reward_{size}"])
-    if args.hidden:  # paired: the wider backbone's PRM against the chapter's, trained on the same trees with the same labels
-        chapter_runs = {where(r): r for r in record["runs"].values() if mine(r) and r["labels"] == args.labels and backbone(r) is None}
-        wider = {}
-        for run in record["runs"].values():
-            if mine(run) and run["labels"] == args.labels and backbone(run) == args.hidden and where(run) in chapter_runs:
-                twin = held(chapter_runs[where(run)])
-                wider.setdefault(run["size"], {})[run["seed"]] = [[(a[0], b[0], a[1]) for a, b in zip(pa, pb)] for pa, pb in zip(held(run), twin)]
-        for size, by_seed in sorted(wider.items()):
-            if all(seed in by_seed for seed in args.seeds):
-                summary[f"hidden_{args.hidden}_minus_chapter_{size}"] = seeded_statistic([by_seed[s] for s in args.seeds], gap)
-                record["summary"][name][f"step_auroc_{size}_minus_chapter_backbone"] = keep(summary[f"hidden_{args.hidden}_minus_chapter_{size}"])
-    write_json(out, record)
-    for key, value in summary.items():
-        print(f"{args.labels} labels, {key}: {value['value']:+.3f} [{value['ci95'][0]:+.3f}, {value['ci95'][1]:+.3f}]")
+    record = save(out, record, args.profile, args.smoke)
+    for name, entry in record["summary"].items():
+        for key, value in entry.items():
+            print(f"{name}, {key}: {value['value']:+.3f} [{value['ci95'][0]:+.3f}, {value['ci95'][1]:+.3f}]")
 
+
+def save(out: Path, record: dict, profile: str, smoke: bool) -> dict:
+    """Merge `record`'s runs into the file as it is now (another command may have added runs meanwhile),
+    recompute every summary from the merged runs of this profile, write, and return what was written."""
+    from o1lite.record import write_json
+
+    merged = json.loads(out.read_text()) if out.exists() else {"runs": {}}
+    merged["runs"] = {**merged.get("runs", {}), **record["runs"]}
+    merged["summary"] = summarise(r for r in merged["runs"].values() if (r.get("profile", "tiny"), r.get("smoke", False)) == (profile, smoke))
+    write_json(out, merged)
+    return merged
+
+
+def summarise(runs) -> dict:
+    """Every summary the runs support over SUMMARY_SEEDS, from the runs alone (the order of commands does not matter).
+
+    Per label source and backbone (`labels=reference`, `labels=reward`, `labels=reference hidden=256`): the step
+    AUROC at each size, taken from the smallest draw that holds that size for every seed; the paired differences
+    each size - the smallest, and largest - next size (the same held-out steps scored by two PRMs of one seed); for a wider
+    backbone, minus the chapter's backbone trained on the same trees with the same labels. And, where both label
+    sources were trained on the same trees (same draw and size), `labels=reference-reward`: reference - own labels."""
+    from o1lite.metrics import auroc, seeded_statistic
+
+    runs = list(runs)
+    held = lambda run: [[tuple(x) for x in row] for row in run["held_out"]]
+    step_auroc = lambda pooled: auroc([s for s, _ in pooled], [y for _, y in pooled])
+    gap = lambda rows: auroc([a for a, _, _ in rows], [y for _, _, y in rows]) - auroc([b for _, b, _ in rows], [y for _, _, y in rows])
+    keep = lambda value: {k: v for k, v in value.items() if k in ("value", "ci95", "per_seed", "n")}
+
+    def runs_of(labels, hidden, size, draw):
+        """One run per summary seed, in seed order, or None when a seed lacks it."""
+        by_seed = {r["seed"]: r for r in runs if (r["labels"], r.get("hidden"), r["size"], r["draw"]) == (labels, hidden, size, draw)}
+        return [by_seed[s] for s in SUMMARY_SEEDS] if all(s in by_seed for s in SUMMARY_SEEDS) else None
+
+    def paired(first, second):
+        """first - second, seed by seed, on the same held-out steps."""
+        rows = []
+        for a, b in zip(first, second):
+            truth_a, truth_b = [[y for _, y in row] for row in held(a)], [[y for _, y in row] for row in held(b)]
+            assert truth_a == truth_b, "two runs of one seed scored different held-out steps"
+            rows.append([[(x[0], z[0], x[1]) for x, z in zip(pa, pb)] for pa, pb in zip(held(a), held(b))])
+        return keep(seeded_statistic(rows, gap))
+
+    summary = {}
+    for labels, hidden in sorted({(r["labels"], r.get("hidden")) for r in runs}, key=str):
+        chosen = {}  # size -> the runs of the smallest draw holding it for every seed
+        for size in sorted({r["size"] for r in runs if (r["labels"], r.get("hidden")) == (labels, hidden)}):
+            for draw in sorted({r["draw"] for r in runs if (r["labels"], r.get("hidden"), r["size"]) == (labels, hidden, size)}):
+                if (found := runs_of(labels, hidden, size, draw)) is not None:
+                    chosen[size] = found
+                    break
+        if not chosen:
+            continue
+        entry = {f"step_auroc_{size}": keep(seeded_statistic([held(r) for r in found], step_auroc)) for size, found in chosen.items()}
+        sizes = sorted(chosen)
+        for size in sizes[1:]:  # each size against the smallest
+            entry[f"step_auroc_{size}_minus_{sizes[0]}"] = paired(chosen[size], chosen[sizes[0]])
+        if len(sizes) > 2:  # and the largest against the next
+            entry[f"step_auroc_{sizes[-1]}_minus_{sizes[-2]}"] = paired(chosen[sizes[-1]], chosen[sizes[-2]])
+        for size, found in chosen.items() if hidden else ():
+            if (twin := runs_of(labels, None, size, found[0]["draw"])) is not None:
+                entry[f"step_auroc_{size}_minus_chapter_backbone"] = paired(found, twin)
+        summary[f"labels={labels}" + (f" hidden={hidden}" if hidden else "")] = entry
+    cross = {}
+    for size in sorted({r["size"] for r in runs}):
+        for draw in sorted({r["draw"] for r in runs if r["size"] == size}):
+            ref, own = runs_of("reference", None, size, draw), runs_of("reward", None, size, draw)
+            if ref and own:
+                cross[f"step_auroc_{size}"] = paired(ref, own)
+                break
+    if cross:
+        summary["labels=reference-reward"] = cross
+    return summary
 
 if __name__ == "__main__":
     main()

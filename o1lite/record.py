@@ -121,7 +121,7 @@ def torch_threads() -> int:
     """The torch threads a chapter uses on CPU: OMP_NUM_THREADS where set (its outer level, as in
     `4,2`), else every core. `models.configure_threads` sets it; `machine` records it."""
     omp = (os.environ.get("OMP_NUM_THREADS") or "").split(",")[0].strip()
-    return int(omp) if omp.isdecimal() and int(omp) > 0 else os.cpu_count() or 1  # isdigit() would take "²"
+    return int(omp) if omp.isascii() and omp.isdigit() and int(omp) > 0 else os.cpu_count() or 1  # ASCII digits only, as OpenMP reads them
 
 
 def machine() -> dict[str, Any]:

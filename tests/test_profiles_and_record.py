@@ -82,7 +82,7 @@ def test_cache_keys_change_with_the_code_that_builds_the_artifact(monkeypatch):
     assert all(a != b for a, b in zip(before, after))
 
 
-@pytest.mark.parametrize("value, expected", [("3", 3), ("4,2", 4), (" 2 ", 2), ("0", None), ("many", None), ("", None), ("²", None)])
+@pytest.mark.parametrize("value, expected", [("3", 3), ("4,2", 4), (" 2 ", 2), ("0", None), ("many", None), ("", None), ("²", None), ("３", None)])
 def test_the_torch_thread_count_reads_omp_num_threads_or_falls_back_to_every_core(monkeypatch, value, expected):
     """`models.configure_threads` and the manifest's `machine()` read the thread count the same way:
     a nested value (`4,2`) gives its outer level, anything unusable every core."""

@@ -1,0 +1,69 @@
+"""The PRM-data benchmark's summary: which runs it pairs, whatever order the commands ran in."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "prm_data.py"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("prm_data", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(labels, seed, size, draw, scores, hidden=None):
+    """A run scoring four held-out steps (two problems); truth: valid, invalid | valid, invalid."""
+    truth = [True, False, True, False]
+    held = [[[s, y] for s, y in zip(scores[:2], truth[:2])], [[s, y] for s, y in zip(scores[2:], truth[2:])]]
+    return {"labels": labels, "seed": seed, "size": size, "draw": draw, "hidden": hidden, "profile": "tiny", "smoke": False,
+            "held_out": held}
+
+
+RIGHT, WRONG = [0.9, 0.1, 0.8, 0.2], [0.1, 0.9, 0.2, 0.8]  # step AUROC 1 and 0
+
+
+def test_the_summary_pairs_runs_of_one_draw_and_prefers_the_smallest_draw():
+    prm_data = _script()
+    runs = [_run("reference", s, 60, 240, WRONG) for s in (0, 1, 2)]
+    runs += [_run("reference", s, 60, 480, RIGHT) for s in (0, 1, 2)]  # the same size from a larger draw: not used
+    runs += [_run("reference", s, 480, 480, RIGHT) for s in (0, 1, 2)]
+    runs += [_run("reward", s, 480, 480, WRONG) for s in (0, 1, 2)]
+    runs += [_run("reference", s, 240, 240, RIGHT, hidden=256) for s in (0, 1, 2)]  # a wider backbone, no chapter twin at 240
+    runs += [_run("reward", s, 960, 960, RIGHT) for s in (0, 1)]  # a seed missing: no summary at 960
+    for order in (runs, runs[::-1]):
+        summary = prm_data.summarise(order)
+        assert summary["labels=reference"]["step_auroc_60"]["value"] == 0.0  # the 240 draw's, not the 480's
+        assert summary["labels=reference"]["step_auroc_480_minus_60"]["value"] == 1.0
+        assert summary["labels=reference-reward"] == {"step_auroc_480": summary["labels=reference-reward"]["step_auroc_480"]}
+        assert summary["labels=reference-reward"]["step_auroc_480"]["value"] == 1.0  # the same trees, one per label source
+        assert "step_auroc_960" not in summary["labels=reward"]
+        assert set(summary["labels=reference hidden=256"]) == {"step_auroc_240"}
+
+
+def test_a_wider_backbone_is_paired_with_the_chapters_on_the_same_trees_and_steps():
+    prm_data = _script()
+    runs = [_run("reference", s, 240, 240, WRONG) for s in (0, 1, 2)]
+    runs += [_run("reference", s, 240, 240, RIGHT, hidden=256) for s in (0, 1, 2)]
+    summary = prm_data.summarise(runs)
+    assert summary["labels=reference hidden=256"]["step_auroc_240_minus_chapter_backbone"]["value"] == 1.0
+    assert summary["labels=reference"]["step_auroc_240"]["value"] == 0.0
+    other_steps = _run("reference", 0, 240, 240, RIGHT, hidden=256)
+    other_steps["held_out"][0][0][1] = False  # seed 0 scored other held-out steps
+    with pytest.raises(AssertionError, match="different held-out steps"):
+        prm_data.summarise(runs[:3] + [other_steps] + runs[4:])
+
+
+def test_only_tiny_runs_go_in_the_measured_file(tmp_path):
+    prm_data = _script()
+    for argv in (["--smoke"], ["--profile", "qwen2.5-0.5b-instruct"]):
+        with pytest.raises(SystemExit, match="only tiny runs go in the measured file"):
+            prm_data.main(argv)
+    out = tmp_path / "prm.json"  # saving merges with what another command wrote meanwhile
+    out.write_text(json.dumps({"runs": {"theirs": _run("reward", 0, 60, 60, RIGHT)}}))
+    written = prm_data.save(out, {"runs": {"ours": _run("reference", 0, 60, 60, RIGHT)}}, "tiny", False)
+    assert set(written["runs"]) == {"theirs", "ours"} and set(json.loads(out.read_text())["runs"]) == {"theirs", "ours"}
