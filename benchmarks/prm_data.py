@@ -18,6 +18,7 @@ trees (40 `test` problems, labelled by the reference tests).
     python benchmarks/prm_data.py --sizes 480           # one more draw, of 480 problems: about 15 minutes
     python benchmarks/prm_data.py --sizes 960           # and one of 960: about 31 minutes
     python benchmarks/prm_data.py --labels reward --sizes 60 120 240 480   # the self-play labels (the trees' own values) on the 480 draw's trees: about 14 minutes
+    python benchmarks/prm_data.py --kind pairwise --sizes 480   # the pair-wise PRM (Bradley-Terry on sibling steps) on the 480 draw's trees
     python benchmarks/prm_data.py --hidden 256 --sizes 240   # a wider backbone on the 240 draw's trees (pretrains a base of hidden size 256 once)
     python benchmarks/prm_data.py --smoke --sizes 2 4 --out /tmp/prm_data_smoke.json   # does it run? (micro sizes)
 
@@ -57,11 +58,20 @@ at 240; the whole `--hidden 256` command 24 minutes):
   minus the chapter's backbone on the same trees -0.04 [-0.16, +0.08], no
   difference we can detect.
 
+- the pair-wise PRM (`--kind pairwise`, Bradley-Terry on sibling steps at
+  least 0.3 apart), reference labels, the 480 draw's trees: pair accuracy on
+  the chapter's held-out sibling pairs 0.40 [0.27, 0.53] with 120 problems
+  and 0.52 [0.36, 0.71] with 480 (seeds 0.43, 0.72, 0.42; 169 held-out
+  pairs); step AUROC 0.48 and 0.51. Training took 28-30 s a seed at 120,
+  115-131 s at 480.
+
 So the self-play PRM does not improve with more trees by anything we can
 detect; with right labels the PRM gains from 60 to 480 problems and then
 nothing we can detect from doubling the trees or from a backbone four times
-the size, its point estimates between 0.55 and 0.67. None of the levers
-tried here reaches the goal of 0.75. The chapter's own 120 trees give 0.63
+the size, its point estimates between 0.55 and 0.67; the pair-wise PRM,
+given right labels and four times the trees, orders sibling steps about as
+often right as wrong. None of the levers tried here reaches the goals (step
+AUROC 0.75, pair accuracy 0.70). The chapter's own 120 trees give 0.63
 (reference labels) where the 240 draw's first 120 give 0.55, a gap within
 the noise of these runs.
 """
@@ -79,6 +89,7 @@ sys.path.insert(0, str(ROOT))
 OUT = ROOT / "benchmarks" / "prm_data.json"
 CHAPTER_STEPS_PER_PROBLEM = 150 / 120  # chapter 05: PRM_STEPS over N_TRAIN
 THRESHOLD = 0.5  # chapter 05's VALID_THRESHOLD
+MIN_GAP = 0.3  # chapter 05's MIN_GAP: held-out sibling pairs (and pair-wise training pairs) at least this far apart in value
 SUMMARY_SEEDS = (0, 1, 2)  # the summary covers the chapter's seeds (SEEDS = 3), whatever a command's --seeds
 
 
@@ -89,6 +100,8 @@ def main(argv=None) -> None:
     parser.add_argument("--labels", choices=["reference", "reward"], default="reference",
                         help="the PRM's labels: the reference tests' (the chapter's diagnostic) or the trees' own")
     parser.add_argument("--profile", default="tiny")
+    parser.add_argument("--kind", choices=["pointwise", "pairwise"], default="pointwise",
+                        help="point-wise (the chapter's headline PRM) or pair-wise (Bradley-Terry on sibling steps, min gap 0.3)")
     parser.add_argument("--hidden", type=int, default=None,
                         help="the PRM's backbone: chapter 03's pseudocode policy on a tiny base of this hidden size (the "
                              "base's recipe, intermediate size 3x), instead of the chapter's; the trees stay the chapter's")
@@ -138,25 +151,34 @@ def main(argv=None) -> None:
             key = f"labels={args.labels} draw={max(sizes)} seed={seed} size={size}"  # the trees of one draw's search
             if args.hidden is not None:
                 key = f"hidden={args.hidden} {key}"
+            if args.kind != "pointwise":
+                key = f"kind={args.kind} {key}"
             if args.profile != "tiny" or args.smoke:
                 key = f"profile={args.profile}{' smoke' if args.smoke else ''} {key}"
-            config = prm.PRMConfig(kind="pointwise", labels="hard", label_source=args.labels, threshold=THRESHOLD,
+            config = prm.PRMConfig(kind=args.kind, labels="hard", label_source=args.labels, threshold=THRESHOLD,
                                    steps=round(CHAPTER_STEPS_PER_PROBLEM * size), rank=profile.lora_rank, seed=seed)
             if key not in record["runs"]:
                 folder, log = prm.train_prm(prm_profile, train_trees[:size], config, adapter=prm_adapter)
                 scored = prm.tree_step_scores(prm.load_prm(prm_profile, folder), held_trees)
                 per_problem = [[[scored[i][n["id"]], truth[i].get(n["id"], 0.0) > THRESHOLD] for n in mcts.step_nodes(r)]
                                for i, r in enumerate(held_trees)]
+                by_task = {r["task_id"]: i for i, r in enumerate(held_trees)}
+                pairs = [[] for _ in held_trees]  # per held-out problem: 1 when the PRM orders a reference-valued sibling pair right
+                for pair in prm.sibling_pairs(held_trees, "reference", MIN_GAP):
+                    i = by_task[pair["task_id"]]
+                    good, bad = scored[i][pair["chosen_id"]], scored[i][pair["rejected_id"]]
+                    pairs[i].append(1.0 if good > bad else 0.5 if good == bad else 0.0)
                 record["runs"][key] = {"labels": args.labels, "profile": args.profile, "smoke": args.smoke, "draw": max(sizes),
-                                       "hidden": args.hidden,
+                                       "hidden": args.hidden, "kind": args.kind, "pairs_held_out": pairs,
                                        "seed": seed, "size": size, "steps": config.steps,
-                                       "paths": log.get("paths"), "train_seconds": log.get("seconds"),
+                                       "paths": log.get("paths"), "pairs": log.get("pairs"), "train_seconds": log.get("seconds"),
                                        "search_seconds_all_sizes": stats.get("seconds") if stats.get("steps") else None,
                                        "machine": machine(), "held_out": per_problem}
                 record["runs"][key]["step_auroc"] = round(step_auroc([x for row in per_problem for x in row]), 4)
                 save(out, record, args.profile, args.smoke)
             run = record["runs"][key]
-            print(f"seed {seed} · {size} problems ({run['paths']} paths, {run['steps']} steps): step AUROC {run['step_auroc']:.3f}",
+            data = f"{run['paths']} paths" if run.get("paths") else f"{run.get('pairs')} pairs"
+            print(f"seed {seed} · {size} problems ({data}, {run['steps']} steps): step AUROC {run['step_auroc']:.3f}",
                   flush=True)
 
     record = save(out, record, args.profile, args.smoke)
@@ -180,10 +202,12 @@ def save(out: Path, record: dict, profile: str, smoke: bool) -> dict:
 def summarise(runs) -> dict:
     """Every summary the runs support over SUMMARY_SEEDS, from the runs alone (the order of commands does not matter).
 
-    Per label source and backbone (`labels=reference`, `labels=reward`, `labels=reference hidden=256`): the step
+    Per label source, backbone and kind (`labels=reference`, `labels=reward`, `labels=reference hidden=256`,
+    `labels=reference kind=pairwise`): the step
     AUROC at each size, taken from the smallest draw that holds that size for every seed; the paired differences
     each size - the smallest, and largest - next size (the same held-out steps scored by two PRMs of one seed); for a wider
-    backbone, minus the chapter's backbone trained on the same trees with the same labels. And, where both label
+    backbone, minus the chapter's backbone trained on the same trees with the same labels; the pair accuracy on the
+    held-out sibling pairs (reference values at least MIN_GAP apart) where the runs recorded it. And, where both label
     sources were trained on the same trees (same draw and size), `labels=reference-reward`: reference - own labels."""
     from o1lite.metrics import auroc, seeded_statistic
 
@@ -193,9 +217,10 @@ def summarise(runs) -> dict:
     gap = lambda rows: auroc([a for a, _, _ in rows], [y for _, _, y in rows]) - auroc([b for _, b, _ in rows], [y for _, _, y in rows])
     keep = lambda value: {k: v for k, v in value.items() if k in ("value", "ci95", "per_seed", "n")}
 
-    def runs_of(labels, hidden, size, draw):
+    def runs_of(labels, hidden, size, draw, kind="pointwise"):
         """One run per summary seed, in seed order, or None when a seed lacks it."""
-        by_seed = {r["seed"]: r for r in runs if (r["labels"], r.get("hidden"), r["size"], r["draw"]) == (labels, hidden, size, draw)}
+        by_seed = {r["seed"]: r for r in runs if (r["labels"], r.get("hidden"), r["size"], r["draw"]) == (labels, hidden, size, draw)
+                   and r.get("kind", "pointwise") == kind}
         return [by_seed[s] for s in SUMMARY_SEEDS] if all(s in by_seed for s in SUMMARY_SEEDS) else None
 
     def paired(first, second):
@@ -208,25 +233,29 @@ def summarise(runs) -> dict:
         return keep(seeded_statistic(rows, gap))
 
     summary = {}
-    for labels, hidden in sorted({(r["labels"], r.get("hidden")) for r in runs}, key=str):
+    group = lambda r: (r["labels"], r.get("hidden"), r.get("kind", "pointwise"))
+    for labels, hidden, kind in sorted({group(r) for r in runs}, key=str):
         chosen = {}  # size -> the runs of the smallest draw holding it for every seed
-        for size in sorted({r["size"] for r in runs if (r["labels"], r.get("hidden")) == (labels, hidden)}):
-            for draw in sorted({r["draw"] for r in runs if (r["labels"], r.get("hidden"), r["size"]) == (labels, hidden, size)}):
-                if (found := runs_of(labels, hidden, size, draw)) is not None:
+        for size in sorted({r["size"] for r in runs if group(r) == (labels, hidden, kind)}):
+            for draw in sorted({r["draw"] for r in runs if group(r) == (labels, hidden, kind) and r["size"] == size}):
+                if (found := runs_of(labels, hidden, size, draw, kind)) is not None:
                     chosen[size] = found
                     break
         if not chosen:
             continue
         entry = {f"step_auroc_{size}": keep(seeded_statistic([held(r) for r in found], step_auroc)) for size, found in chosen.items()}
+        for size, found in chosen.items():  # runs scored since pair accuracy was recorded
+            if all(r.get("pairs_held_out") for r in found):
+                entry[f"pair_accuracy_{size}"] = keep(seeded_statistic([r["pairs_held_out"] for r in found], lambda x: sum(x) / len(x) if x else float("nan")))
         sizes = sorted(chosen)
         for size in sizes[1:]:  # each size against the smallest
             entry[f"step_auroc_{size}_minus_{sizes[0]}"] = paired(chosen[size], chosen[sizes[0]])
         if len(sizes) > 2:  # and the largest against the next
             entry[f"step_auroc_{sizes[-1]}_minus_{sizes[-2]}"] = paired(chosen[sizes[-1]], chosen[sizes[-2]])
         for size, found in chosen.items() if hidden else ():
-            if (twin := runs_of(labels, None, size, found[0]["draw"])) is not None:
+            if (twin := runs_of(labels, None, size, found[0]["draw"], kind)) is not None:
                 entry[f"step_auroc_{size}_minus_chapter_backbone"] = paired(found, twin)
-        summary[f"labels={labels}" + (f" hidden={hidden}" if hidden else "")] = entry
+        summary[f"labels={labels}" + (f" hidden={hidden}" if hidden else "") + (f" kind={kind}" if kind != "pointwise" else "")] = entry
     cross = {}
     for size in sorted({r["size"] for r in runs}):
         for draw in sorted({r["draw"] for r in runs if r["size"] == size}):

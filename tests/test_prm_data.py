@@ -45,6 +45,16 @@ def test_the_summary_pairs_runs_of_one_draw_and_prefers_the_smallest_draw():
         assert set(summary["labels=reference hidden=256"]) == {"step_auroc_240"}
 
 
+def test_pair_wise_runs_are_summarised_apart_with_their_pair_accuracy():
+    prm_data = _script()
+    runs = [_run("reference", s, 480, 480, RIGHT) for s in (0, 1, 2)]
+    pairwise = [dict(_run("reference", s, 480, 480, WRONG), kind="pairwise", pairs_held_out=[[1.0, 0.0], []]) for s in (0, 1, 2)]
+    summary = prm_data.summarise(runs + pairwise)
+    assert summary["labels=reference"]["step_auroc_480"]["value"] == 1.0 and "pair_accuracy_480" not in summary["labels=reference"]
+    assert summary["labels=reference kind=pairwise"]["step_auroc_480"]["value"] == 0.0
+    assert summary["labels=reference kind=pairwise"]["pair_accuracy_480"]["value"] == 0.5
+
+
 def test_a_wider_backbone_is_paired_with_the_chapters_on_the_same_trees_and_steps():
     prm_data = _script()
     runs = [_run("reference", s, 240, 240, WRONG) for s in (0, 1, 2)]
