@@ -35,6 +35,17 @@ def sandbox():
         yield box
 
 
+def load_benchmark(name: str):
+    """A script of benchmarks/ as a module (benchmarks/ is not a package), for tests of its pure parts."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 # ---------------------------------------------------------------- the chapters' smoke passes, beside the whole suite
 # Three runs of `python -m o1lite reproduce` in smoke mode: two on the tiny profile (the
 # determinism test compares them) and one on a Qwen2.5-shaped folder. They are the suite's

@@ -1,22 +1,17 @@
 """The recipe search's two levers change what they say they change, and nothing else."""
 
-import importlib.util
 from collections import Counter
-from pathlib import Path
 
 import torch
 from transformers import Trainer, TrainingArguments
 
-from o1lite.problems import synthetic as syn
+from conftest import load_benchmark
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "base_recipes.py"
+from o1lite.problems import synthetic as syn
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("base_recipes", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("base_recipes")
 
 
 def _ops(problems) -> Counter:

@@ -1,11 +1,8 @@
 """benchmarks/gpu_check.py's reading of the runner's output (the GPU run itself needs a GPU)."""
 
-import importlib.util
-from pathlib import Path
+from conftest import load_benchmark
 
-SPEC = importlib.util.spec_from_file_location("gpu_check", Path(__file__).parent.parent / "benchmarks" / "gpu_check.py")
-gpu_check = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(gpu_check)
+gpu_check = load_benchmark("gpu_check")
 
 OUTPUT = """[1/9] 00_tiny_code_model · cell 1/35 · 0:02
 [1/9] 00_tiny_code_model: ok (31.0 s)

@@ -1,19 +1,13 @@
 """The PRM-data benchmark's summary: which runs it pairs, whatever order the commands ran in."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "prm_data.py"
+from conftest import load_benchmark
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("prm_data", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("prm_data")
 
 
 def _run(labels, seed, size, draw, scores, hidden=None):
