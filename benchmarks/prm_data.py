@@ -93,6 +93,13 @@ MIN_GAP = 0.3  # chapter 05's MIN_GAP: held-out sibling pairs (and pair-wise tra
 SUMMARY_SEEDS = (0, 1, 2)  # the summary covers the chapter's seeds (SEEDS = 3), whatever a command's --seeds
 
 
+def step_auroc(pooled) -> float:
+    """AUROC of held-out (score, reference label) pairs: a run's own, and each summary's statistic."""
+    from o1lite.metrics import auroc
+
+    return auroc([s for s, _ in pooled], [y for _, y in pooled])
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -113,7 +120,6 @@ def main(argv=None) -> None:
     import transformers
 
     from o1lite import models, suite
-    from o1lite.metrics import auroc
     from o1lite.profiles import Profile, get_profile
     from o1lite.record import machine
     from o1lite.stages import mcts, prm, upstream
@@ -138,7 +144,6 @@ def main(argv=None) -> None:
                   progress=False)
     train_problems = suite.problems(profile, "train", n=max(sizes), seed=2)  # chapter 05's draw (SEED + 2), larger
     test_problems = suite.problems(profile, "test", n=n_test, seed=0)  # chapter 05's held-out trees (chapter 04's Table 1)
-    step_auroc = lambda pooled: auroc([s for s, _ in pooled], [y for _, y in pooled])
     for seed in args.seeds:
         adapter, loaded = upstream.policy(profile, "pseudocode", seed)
         tests = upstream.generated_tests(profile, seed, (train_problems, test_problems))
@@ -174,8 +179,7 @@ def main(argv=None) -> None:
                                        "paths": log.get("paths"), "pairs": log.get("pairs"), "train_seconds": log.get("seconds"),
                                        "search_seconds_all_sizes": stats.get("seconds") if stats.get("steps") else None,
                                        "machine": machine(), "held_out": per_problem}
-                record["runs"][key]["step_auroc"] = round(step_auroc([x for row in per_problem for x in row]), 4)
-                save(out, record, args.profile, args.smoke)
+                record = save(out, record, args.profile, args.smoke)
             run = record["runs"][key]
             data = f"{run['paths']} paths" if run.get("paths") else f"{run.get('pairs')} pairs"
             print(f"seed {seed} · {size} problems ({data}, {run['steps']} steps): step AUROC {run['step_auroc']:.3f}",
@@ -189,11 +193,16 @@ def main(argv=None) -> None:
 
 def save(out: Path, record: dict, profile: str, smoke: bool) -> dict:
     """Merge `record`'s runs into the file as it is now (another command may have added runs meanwhile),
-    recompute every summary from the merged runs of this profile, write, and return what was written."""
+    write them, and derive each run's step AUROC and every summary of this profile from the runs as the file
+    stores them (floats rounded), so a later recompute from the file gives the same numbers; return the file."""
     from o1lite.record import write_json
 
     merged = json.loads(out.read_text()) if out.exists() else {"runs": {}}
     merged["runs"] = {**merged.get("runs", {}), **record["runs"]}
+    write_json(out, merged)
+    merged = json.loads(out.read_text())
+    for run in merged["runs"].values():
+        run["step_auroc"] = round(step_auroc([tuple(x) for row in run["held_out"] for x in row]), 4)
     merged["summary"] = summarise(r for r in merged["runs"].values() if (r.get("profile", "tiny"), r.get("smoke", False)) == (profile, smoke))
     write_json(out, merged)
     return merged
@@ -213,7 +222,6 @@ def summarise(runs) -> dict:
 
     runs = list(runs)
     held = lambda run: [[tuple(x) for x in row] for row in run["held_out"]]
-    step_auroc = lambda pooled: auroc([s for s, _ in pooled], [y for _, y in pooled])
     gap = lambda rows: auroc([a for a, _, _ in rows], [y for _, _, y in rows]) - auroc([b for _, b, _ in rows], [y for _, _, y in rows])
     keep = lambda value: {k: v for k, v in value.items() if k in ("value", "ci95", "per_seed", "n")}
 
@@ -244,8 +252,8 @@ def summarise(runs) -> dict:
         if not chosen:
             continue
         entry = {f"step_auroc_{size}": keep(seeded_statistic([held(r) for r in found], step_auroc)) for size, found in chosen.items()}
-        for size, found in chosen.items():  # runs scored since pair accuracy was recorded
-            if all(r.get("pairs_held_out") for r in found):
+        for size, found in chosen.items():  # runs that recorded held-out pairs (and found some under every seed)
+            if all(any(r.get("pairs_held_out") or []) for r in found):
                 entry[f"pair_accuracy_{size}"] = keep(seeded_statistic([r["pairs_held_out"] for r in found], lambda x: sum(x) / len(x) if x else float("nan")))
         sizes = sorted(chosen)
         for size in sizes[1:]:  # each size against the smallest

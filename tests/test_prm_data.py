@@ -47,6 +47,8 @@ def test_pair_wise_runs_are_summarised_apart_with_their_pair_accuracy():
     assert summary["labels=reference"]["step_auroc_480"]["value"] == 1.0 and "pair_accuracy_480" not in summary["labels=reference"]
     assert summary["labels=reference kind=pairwise"]["step_auroc_480"]["value"] == 0.0
     assert summary["labels=reference kind=pairwise"]["pair_accuracy_480"]["value"] == 0.5
+    no_pairs = [dict(run, pairs_held_out=[[], []]) for run in pairwise]  # held-out trees without a sibling pair (micro runs)
+    assert "pair_accuracy_480" not in prm_data.summarise(runs + no_pairs)["labels=reference kind=pairwise"]
 
 
 def test_a_wider_backbone_is_paired_with_the_chapters_on_the_same_trees_and_steps():
@@ -71,3 +73,4 @@ def test_only_tiny_runs_go_in_the_measured_file(tmp_path):
     out.write_text(json.dumps({"runs": {"theirs": _run("reward", 0, 60, 60, RIGHT)}}))
     written = prm_data.save(out, {"runs": {"ours": _run("reference", 0, 60, 60, RIGHT)}}, "tiny", False)
     assert set(written["runs"]) == {"theirs", "ours"} and set(json.loads(out.read_text())["runs"]) == {"theirs", "ours"}
+    assert [written["runs"][k]["step_auroc"] for k in ("theirs", "ours")] == [1.0, 1.0]  # derived from the runs as stored
