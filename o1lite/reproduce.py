@@ -15,7 +15,10 @@ run and their results are kept.
   notebook's code cells and metadata (not its prose: editing a chapter's text
   leaves its results fresh), the package sources, its parameters as run, the
   profile, the package versions, and the fingerprints of the chapters it
-  reads (a notebook's metadata `{"o1lite": {"reads": ["00", ...]}}`). When the last manifest holds a
+  reads (a notebook's metadata `{"o1lite": {"reads": ["00", ...]}}`), and the
+  bytes of the committed evidence files it reads (`{"o1lite": {"evidence":
+  ["benchmarks/prm_data.json", ...]}}`: measurements a benchmark or `python -m
+  o1lite calibrate` wrote, which no chapter writes). When the last manifest holds a
   successful run with the same fingerprint and its metrics file is still
   there, the chapter is skipped with a line saying so; `force=True` (`--force`,
   `make reproduce FORCE=1`) runs everything. We chose this hash check over a
@@ -34,6 +37,7 @@ run and their results are kept.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import subprocess
@@ -121,6 +125,21 @@ def notebook_reads(path: Path) -> list[str]:
     return list(json.loads(path.read_text()).get("metadata", {}).get("o1lite", {}).get("reads", []))
 
 
+def notebook_evidence(path: Path) -> list[str]:
+    """The committed files (paths from the repository root) whose measurements this chapter reads and
+    draws, written by a benchmark or by `python -m o1lite calibrate` rather than by any chapter."""
+    return list(json.loads(path.read_text()).get("metadata", {}).get("o1lite", {}).get("evidence", []))
+
+
+def evidence_hash(path: Path) -> str:
+    """A hash of the bytes of the chapter's evidence files ("missing" for one that is not there): a
+    benchmark run again makes the chapter that draws it stale, as a changed notebook does."""
+    root = project_root()
+    contents = {name: hashlib.sha256((root / name).read_bytes()).hexdigest() if (root / name).is_file() else "missing"
+                for name in notebook_evidence(path)}
+    return stable_hash(contents, 16)
+
+
 def parameters_as_run(path: Path, given: dict[str, Any]) -> dict[str, Any]:
     """The notebook's parameters cell with `given` applied: every parameter as the chapter sees it."""
     import nbformat
@@ -144,12 +163,13 @@ def notebook_code_hash(path: Path) -> str:
 def fingerprint(path: Path, profile: str, parameters: dict[str, Any], sources: str, upstream: list[str],
                 versions: dict[str, str] | None = None) -> str:
     """What a chapter's results depend on: its notebook, the package sources, its parameters as run,
-    the profile, the package versions, and the fingerprints of the chapters it reads. Parameters are
+    the profile, the package versions, the fingerprints of the chapters it reads, and the evidence
+    files it draws (`evidence_hash`). Parameters are
     hashed as sorted-key JSON, so the manifest's copy of them (JSON, keys sorted) gives the same
     fingerprint again: `python -m o1lite check` recomputes fingerprints from it."""
     return stable_hash({"notebook": notebook_code_hash(path), "sources": sources, "profile": profile,
                         "parameters": {k: json.dumps(v, sort_keys=True, default=repr) for k, v in parameters.items()},
-                        "upstream": upstream,
+                        "upstream": upstream, "evidence": evidence_hash(path),
                         "versions": versions or {}}, 16)
 
 

@@ -8,7 +8,7 @@ import pytest
 from o1lite import reproduce as runner
 
 
-def write_notebook(path, cells, parameters='PROFILE = "tiny"\nSEED = 0', title=None, reads=None):
+def write_notebook(path, cells, parameters='PROFILE = "tiny"\nSEED = 0', title=None, reads=None, evidence=None):
     """A notebook: an optional title, the parameters cell, then `cells` (text is a code cell)."""
     notebook = nbformat.v4.new_notebook()
     tagged = nbformat.v4.new_code_cell(parameters)
@@ -18,6 +18,8 @@ def write_notebook(path, cells, parameters='PROFILE = "tiny"\nSEED = 0', title=N
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     if reads is not None:
         notebook.metadata["o1lite"] = {"reads": list(reads)}
+    if evidence is not None:
+        notebook.metadata.setdefault("o1lite", {})["evidence"] = list(evidence)
     nbformat.write(notebook, path)
 
 
@@ -58,11 +60,12 @@ def test_only_selects_chapters_and_rejects_unknown(project):
         runner.reproduce("tiny", only="00,09")
 
 
-def write_chapter(path, number, reads=(), body="x = 1"):
+def write_chapter(path, number, reads=(), body="x = 1", evidence=None):
     """A chapter with sections that records one metric, as a real one does."""
     record = f"from o1lite import record\nrecord.write_metrics('{number}', {{'rate': {{'value': 0.5, 'ci95': [0.4, 0.6], 'n': 9}}}}, PROFILE)"
     write_notebook(path, [nbformat.v4.new_markdown_cell("## 1. Work"), body, nbformat.v4.new_markdown_cell("## 2. Record"), record],
-                   parameters='PROFILE = "tiny"\nSEED = 0\nSMOKE = False', title=f"# {number} · a chapter", reads=reads)
+                   parameters='PROFILE = "tiny"\nSEED = 0\nSMOKE = False', title=f"# {number} · a chapter", reads=reads,
+                   evidence=evidence)
 
 
 @pytest.fixture
@@ -159,3 +162,47 @@ def test_the_manifest_lets_check_recompute_every_fingerprint(project):
     write_notebook(project / "notebooks" / "00_first.ipynb", ["x = 2"],
                    parameters='PROFILE = "tiny"\nSEED = 0\nTOKENS = {"vanilla": 96, "pseudocode": 320}')
     assert "chapter(s) 00" in stale_note(str(project / "figures"))
+
+
+def test_a_changed_evidence_file_makes_the_chapter_that_draws_it_stale(chapters3):
+    """A benchmark run again (or `python -m o1lite calibrate`) rewrites a committed file a chapter draws:
+    that chapter (and its readers) runs again, and `check` calls its committed figures stale until it has."""
+    import io
+
+    from o1lite.check import stale_note
+
+    project = chapters3.parent
+    (project / "benchmarks").mkdir()
+    measured = project / "benchmarks" / "measured.json"
+    measured.write_text('{"auroc": 0.6}')
+    write_chapter(chapters3 / "01_alone.ipynb", "01", evidence=["benchmarks/measured.json"])
+    runner.reproduce("tiny", stream=io.StringIO())
+    assert statuses(runner.reproduce("tiny", stream=io.StringIO())) == {"00": "fresh", "01": "fresh", "02": "fresh"}
+    assert stale_note(str(project / "figures")) is None
+    measured.write_text('{"auroc": 0.7}')
+    assert "chapter(s) 01 " in stale_note(str(project / "figures"))
+    assert statuses(runner.reproduce("tiny", stream=io.StringIO())) == {"00": "fresh", "01": "ok", "02": "fresh"}
+    measured.unlink()  # a missing file counts as a change too, not as an error
+    assert statuses(runner.reproduce("tiny", only="01", stream=io.StringIO())) == {"01": "ok"}
+
+
+def test_every_committed_measurement_a_chapter_reads_is_declared_as_its_evidence():
+    """A chapter that reads a committed benchmark or calibration file must name it in its metadata,
+    or re-running that benchmark would leave the chapter's figures looking fresh."""
+    import subprocess
+
+    from o1lite.reproduce import chapters, notebook_evidence
+
+    root = runner.project_root()
+    tracked = subprocess.run(["git", "ls-files", "benchmarks", "figures"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout.split()
+    committed = [name for name in tracked if name.endswith(".json")
+                 and not name.endswith(("_metrics.json", "manifest.json")) and name.count("/") == 1]
+    assert "benchmarks/prm_data.json" in committed and "figures/00_calibration.json" in committed
+    for path in chapters().values():
+        code = "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"]
+                         if cell["cell_type"] == "code")
+        mentioned = {name for name in committed if f'"{name.split("/")[1].removesuffix(".json")}' in code}
+        declared = set(notebook_evidence(path))
+        assert mentioned <= declared, f"{path.name} reads {sorted(mentioned - declared)} without declaring it"
+        assert all((root / name).is_file() for name in declared), f"{path.name} declares a file that is not there"
