@@ -167,12 +167,8 @@ def main(argv=None) -> None:
                 scored = prm.tree_step_scores(prm.load_prm(prm_profile, folder), held_trees)
                 per_problem = [[[scored[i][n["id"]], truth[i].get(n["id"], 0.0) > THRESHOLD] for n in mcts.step_nodes(r)]
                                for i, r in enumerate(held_trees)]
-                by_task = {r["task_id"]: i for i, r in enumerate(held_trees)}
-                pairs = [[] for _ in held_trees]  # per held-out problem: 1 when the PRM orders a reference-valued sibling pair right
-                for pair in prm.sibling_pairs(held_trees, "reference", MIN_GAP):
-                    i = by_task[pair["task_id"]]
-                    good, bad = scored[i][pair["chosen_id"]], scored[i][pair["rejected_id"]]
-                    pairs[i].append(1.0 if good > bad else 0.5 if good == bad else 0.0)
+                # per held-out problem: 1 when the PRM orders a reference-valued sibling pair right
+                pairs = prm.pair_outcomes(held_trees, scored, prm.sibling_pairs(held_trees, "reference", MIN_GAP))
                 record["runs"][key] = {"labels": args.labels, "profile": args.profile, "smoke": args.smoke, "draw": max(sizes),
                                        "hidden": args.hidden, "kind": args.kind, "pairs_held_out": pairs,
                                        "seed": seed, "size": size, "steps": config.steps,

@@ -148,7 +148,7 @@ def spread_at_stop(ax, record: dict, stop: int, split: str = "test", title: str 
     points in that file's columns alone, and counts in their spreads alone."""
     from .calibration import row_at
 
-    runs = dict(record["runs"]) | {key: run for key, run in (wider or {"runs": {}})["runs"].items() if key not in record["runs"]}
+    runs = {**(wider or {"runs": {}})["runs"], **record["runs"]}
     seeds = sorted({run["seed"] for run in runs.values()})
     markers = {"native": "o", "default": "s", "avx2": "^"}
     columns = {"greedy": [], "sampled": []} | ({"wider": []} if wider else {})

@@ -54,6 +54,11 @@ def test_paths_and_pairs_come_from_the_trees_values():
     pairs = prm.sibling_pairs(records, min_gap=0.5)
     assert len(pairs) == 2 and all(p["chosen"] == GOOD and p["rejected"] == BAD and p["steps"] == [] for p in pairs)
     assert prm.sibling_pairs(records, min_gap=1.01) == []  # no pair is that far apart
+    first, second = pairs
+    scores = [{first["chosen_id"]: 0.9, first["rejected_id"]: 0.1}, {second["chosen_id"]: 0.4, second["rejected_id"]: 0.4}]
+    assert prm.pair_outcomes(records, scores, pairs) == [[1.0], [0.5]]  # right, then a tie
+    scores[0] = {first["chosen_id"]: 0.1, first["rejected_id"]: 0.9}
+    assert prm.pair_outcomes(records, scores, pairs)[0] == [0.0] and prm.pair_outcomes(records, scores, []) == [[], []]
 
 
 def test_reference_labels_rescore_the_same_tree():

@@ -123,6 +123,20 @@ def sibling_pairs(records: Sequence[dict], source: str = "reward", min_gap: floa
     return pairs
 
 
+def pair_outcomes(records: Sequence[dict], scores: Sequence[dict[int, float]], pairs: Sequence[dict]) -> list[list[float]]:
+    """How a PRM orders held-out sibling pairs (from `sibling_pairs`), per record (problem) of
+    `records`: 1 when it scores the higher-valued step above the lower, 0.5 on a tie, 0 otherwise.
+    `scores[i]` maps node id to score for `records[i]`. The mean over a problem's pairs, then over
+    problems, is the pair accuracy."""
+    by_task = {record["task_id"]: i for i, record in enumerate(records)}
+    outcomes: list[list[float]] = [[] for _ in records]
+    for pair in pairs:
+        i = by_task[pair["task_id"]]
+        good, bad = scores[i][pair["chosen_id"]], scores[i][pair["rejected_id"]]
+        outcomes[i].append(1.0 if good > bad else 0.5 if good == bad else 0.0)
+    return outcomes
+
+
 def split_completion(text: str, delimiter: str = "<step>") -> list[str]:
     """A whole generated solution cut into the steps a search tree would hold:
     each step keeps its delimiter (and the newline after it), so the pieces

@@ -94,7 +94,7 @@ def generated_tests(profile: str | Profile, seed: int, problem_sets: Sequence[Se
         return folder / "generated" / f"{stable_hash({'problems': ids, 'tcg': record})}.json"
 
     for problems in problem_sets:
-        cases = _read_cases(cache(problems)) if record else None
+        cases = _read_cases(cache(problems)) if record is not None else None
         if cases is None:
             if loaded is None:
                 loaded = tcg.load_tcg(profile, config=config)  # trains the TCG when it is missing
