@@ -37,7 +37,6 @@ run and their results are kept.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import subprocess
@@ -132,10 +131,10 @@ def notebook_evidence(path: Path) -> list[str]:
 
 
 def evidence_hash(path: Path) -> str:
-    """A hash of the bytes of the chapter's evidence files ("missing" for one that is not there): a
+    """A hash of the contents of the chapter's evidence files ("missing" for one that is not there): a
     benchmark run again makes the chapter that draws it stale, as a changed notebook does."""
     root = project_root()
-    contents = {name: hashlib.sha256((root / name).read_bytes()).hexdigest() if (root / name).is_file() else "missing"
+    contents = {name: stable_hash((root / name).read_text(), 64) if (root / name).is_file() else "missing"
                 for name in notebook_evidence(path)}
     return stable_hash(contents, 16)
 
