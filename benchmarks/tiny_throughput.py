@@ -30,13 +30,14 @@ VM (AVX2), 2026-11-28: sampling, 1 thread 1.00x of 2, two 1-thread processes
 1.20x (their training alone).
 
 Measured on the 2-core AMD EPYC VM with AVX-512 (native kernels), 2026-12-05,
-three runs: sampling, 1 thread 0.78-0.98x of 2, two 1-thread processes
-1.26-1.72x, finished-row share 0.38; SFT, 1 thread 0.68-0.72x, two 1-thread
-processes 1.14-1.27x (their training alone). What comes out is **the same
+four runs: sampling, 1 thread 0.78-0.98x of 2, two 1-thread processes
+1.26-1.82x, finished-row share 0.38; SFT, 1 thread 0.68-0.72x, two 1-thread
+processes 1.14-1.34x (their training alone). What comes out is **the same
 bits**: samples and greedy completions identical with 1 thread and with 2
 and in two processes at once; LoRA adapters and loss curves identical too,
 once torch's global generator is set the same before each training (the
-third run). Without that (the first two runs) the adapters differed, the loss
+third and fourth runs; the fourth also compared the greedy completions and
+loss curves of the two processes at once). Without that (the first two runs) the adapters differed, the loss
 curves by up to 0.095: peft draws the LoRA matrices from the global generator
 when the trainer wraps the model, before the trainer seeds anything, so an
 adapter depends on what its process did before it. So on this VM, running
@@ -173,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     same = lambda key, a, b: "identical" if a[key] == b[key] else "DIFFERENT"
     print(f"  1 thread against 2: samples {same('sampled_digest', one, base)}, greedy completions "
           f"{same('greedy_digest', one, base)}; two 1-thread processes at once against 2 threads alone: samples "
-          f"{', '.join(same('sampled_digest', r, base) for r in both['results'])}")
+          f"{', '.join(same('sampled_digest', r, base) for r in both['results'])}, greedy completions "
+          f"{', '.join(same('greedy_digest', r, base) for r in both['results'])}")
     two = sft(2, args.steps)
     single = sft(1, args.steps)
     pair = two_processes(args.steps)
@@ -185,10 +187,12 @@ def main(argv: list[str] | None = None) -> int:
           f"({rate(pair['steps'], pair['wall_seconds']) / rate(two['steps'], two['seconds']):.2f}x; "
           f"their training alone {pair['inner_seconds'][0]:.1f} and {pair['inner_seconds'][1]:.1f} s, "
           f"{pair['steps'] / max(pair['inner_seconds']) / rate(two['steps'], two['seconds']):.2f}x)")
-    gap = max(abs(a - b) for a, b in zip(single["losses"], two["losses"]))
+    gap = (max((abs(a - b) for a, b in zip(single["losses"], two["losses"])), default=0.0)
+           if len(single["losses"]) == len(two["losses"]) else float("nan"))  # nan: curves of different lengths
     print(f"  1 thread against 2: adapter weights {same('adapter_digest', single, two)}, loss curve {same('losses', single, two)} "
           f"(largest gap {gap:.1e}); two 1-thread processes at once against 1 thread alone: adapters "
-          f"{', '.join(same('adapter_digest', r, single) for r in pair['results'])}")
+          f"{', '.join(same('adapter_digest', r, single) for r in pair['results'])}, loss curves "
+          f"{', '.join(same('losses', r, single) for r in pair['results'])}")
     return 0
 
 
