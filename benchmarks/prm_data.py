@@ -214,11 +214,10 @@ def summarise(runs) -> dict:
     backbone, minus the chapter's backbone trained on the same trees with the same labels; the pair accuracy on the
     held-out sibling pairs (reference values at least MIN_GAP apart) where the runs recorded it. And, where both label
     sources were trained on the same trees (same draw and size), `labels=reference-reward`: reference - own labels."""
-    from o1lite.metrics import auroc, seeded_statistic
+    from o1lite.metrics import paired_auroc_difference, seeded_statistic
 
     runs = list(runs)
     held = lambda run: [[tuple(x) for x in row] for row in run["held_out"]]
-    gap = lambda rows: auroc([a for a, _, _ in rows], [y for _, _, y in rows]) - auroc([b for _, b, _ in rows], [y for _, _, y in rows])
     keep = lambda value: {k: v for k, v in value.items() if k in ("value", "ci95", "per_seed", "n")}
 
     def runs_of(labels, hidden, size, draw, kind="pointwise"):
@@ -229,12 +228,7 @@ def summarise(runs) -> dict:
 
     def paired(first, second):
         """first - second, seed by seed, on the same held-out steps."""
-        rows = []
-        for a, b in zip(first, second):
-            truth_a, truth_b = [[y for _, y in row] for row in held(a)], [[y for _, y in row] for row in held(b)]
-            assert truth_a == truth_b, "two runs of one seed scored different held-out steps"
-            rows.append([[(x[0], z[0], x[1]) for x, z in zip(pa, pb)] for pa, pb in zip(held(a), held(b))])
-        return keep(seeded_statistic(rows, gap))
+        return keep(paired_auroc_difference([held(a) for a in first], [held(b) for b in second]))
 
     summary = {}
     group = lambda r: (r["labels"], r.get("hidden"), r.get("kind", "pointwise"))

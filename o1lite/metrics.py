@@ -181,3 +181,20 @@ def seeded_statistic(groups: Sequence[Sequence[Sequence]], statistic, n_boot: in
     low, high = np.quantile(means, [alpha, 1.0 - alpha]) if len(means) else (float("nan"), float("nan"))
     return {"value": round(float(np.mean(per_seed)), 6), "ci95": [round(float(low), 6), round(float(high), 6)],
             "n": max(len(g) for g in groups), "seeds": len(groups), "per_seed": [round(float(v), 6) for v in per_seed]}
+
+
+def paired_auroc_difference(first: Sequence[Sequence[Sequence]], second: Sequence[Sequence[Sequence]], **options) -> dict:
+    """AUROC of `first`'s scores minus `second`'s on the same items: both are groups[seed][problem]
+    of (score, label, ...) items, the same items in the same order (two scorers of one held-out set),
+    so the difference is paired; its CI resamples seeds, then problems (`seeded_statistic`)."""
+    joined = []
+    for seed_a, seed_b in zip(first, second, strict=True):
+        rows = []
+        for items_a, items_b in zip(seed_a, seed_b, strict=True):
+            if [a[1] for a in items_a] != [b[1] for b in items_b]:
+                raise ValueError("the two scorers' items differ in their labels: pair the same held-out items, in order")
+            rows.append([(a[0], b[0], a[1]) for a, b in zip(items_a, items_b)])
+        joined.append(rows)
+    labels = lambda items: [y for _, _, y in items]
+    gap = lambda items: auroc([a for a, _, _ in items], labels(items)) - auroc([b for _, b, _ in items], labels(items))
+    return seeded_statistic(joined, gap, **options)

@@ -16,7 +16,7 @@ run and their results are kept.
   leaves its results fresh), the package sources, its parameters as run, the
   profile, the package versions, and the fingerprints of the chapters it
   reads (a notebook's metadata `{"o1lite": {"reads": ["00", ...]}}`), and the
-  bytes of the committed evidence files it reads (`{"o1lite": {"evidence":
+  contents of the committed evidence files it reads (`{"o1lite": {"evidence":
   ["benchmarks/prm_data.json", ...]}}`: measurements a benchmark or `python -m
   o1lite calibrate` wrote, which no chapter writes). When the last manifest holds a
   successful run with the same fingerprint and its metrics file is still
@@ -119,15 +119,20 @@ def package_hash() -> str:
     return source_hash(".")
 
 
+def _o1lite_metadata(path: Path) -> dict:
+    """The notebook's `metadata.o1lite` (what it reads, the evidence it draws)."""
+    return json.loads(path.read_text()).get("metadata", {}).get("o1lite", {})
+
+
 def notebook_reads(path: Path) -> list[str]:
     """The chapters whose outputs this chapter reads (its notebook metadata)."""
-    return list(json.loads(path.read_text()).get("metadata", {}).get("o1lite", {}).get("reads", []))
+    return list(_o1lite_metadata(path).get("reads", []))
 
 
 def notebook_evidence(path: Path) -> list[str]:
     """The committed files (paths from the repository root) whose measurements this chapter reads and
     draws, written by a benchmark or by `python -m o1lite calibrate` rather than by any chapter."""
-    return list(json.loads(path.read_text()).get("metadata", {}).get("o1lite", {}).get("evidence", []))
+    return list(_o1lite_metadata(path).get("evidence", []))
 
 
 def evidence_hash(path: Path) -> str:

@@ -48,6 +48,9 @@ def _train(trainer_class, config_class, model, tokenizer, dataset, out_dir, *, s
         warmup_steps=10,
     )
     settings.update(options)
+    from transformers import set_seed
+
+    set_seed(seed)  # peft draws the LoRA matrices from torch's global generator when the trainer wraps the model
     trainer = trainer_class(
         model=model,
         args=config_class(**settings),

@@ -93,3 +93,18 @@ def test_paired_difference_needs_the_same_seeds_and_problems():
         paired_difference([[1, 0]], [[1, 0, 1]])
     with pytest.raises(ValueError, match="scores\\[seed\\]\\[problem\\]"):
         seeded_estimate([])
+
+
+def test_paired_auroc_difference_is_the_gap_on_the_same_items():
+    from o1lite.metrics import auroc, paired_auroc_difference
+
+    good = [[(0.9, 1), (0.2, 0)], [(0.8, 1), (0.1, 0), (0.7, 1)]]  # one seed, two problems: separates perfectly
+    poor = [[(0.1, 1), (0.6, 0)], [(0.5, 1), (0.4, 0), (0.3, 1)]]
+    difference = paired_auroc_difference([good], [poor])
+    pooled = lambda groups: [x for items in groups for x in items]
+    expected = auroc([s for s, _ in pooled(good)], [y for _, y in pooled(good)]) - auroc(
+        [s for s, _ in pooled(poor)], [y for _, y in pooled(poor)])
+    assert difference["value"] == pytest.approx(expected) and expected > 0.5
+    flipped = [[(s, 1 - y) for s, y in items] for items in poor]
+    with pytest.raises(ValueError, match="same held-out items"):
+        paired_auroc_difference([good], [flipped])

@@ -60,7 +60,7 @@ def test_a_wider_backbone_is_paired_with_the_chapters_on_the_same_trees_and_step
     assert summary["labels=reference"]["step_auroc_240"]["value"] == 0.0
     other_steps = _run("reference", 0, 240, 240, RIGHT, hidden=256)
     other_steps["held_out"][0][0][1] = False  # seed 0 scored other held-out steps
-    with pytest.raises(AssertionError, match="different held-out steps"):
+    with pytest.raises(ValueError, match="same held-out items"):
         prm_data.summarise(runs[:3] + [other_steps] + runs[4:])
 
 

@@ -36,7 +36,7 @@ from .. import programs
 from ..problems import Problem, load_problems
 from ..profiles import Profile, get_profile, run_dir
 from ..record import source_hash, stable_hash
-from ..sandbox import ExecutionReward, encode_tests
+from ..sandbox import ExecutionReward, Sandbox, encode_tests
 from .mcts import SearchStep, State
 from .prompts import (
     ACTION_CODE, POLICY_FORMATS, STEP_DELIMITER, chat_completion, extract_code, outline_matches, parse_solution,
@@ -307,6 +307,20 @@ def evaluate_policy(
     ]
     extra = {"format": fmt, "parsed": parsed, "outline_right": outline_right}
     return Evaluation(list(problems), completions, passed, n, temperature, extra)
+
+
+def evaluate_adapter(profile: str | Profile, adapter_dir: str | Path | None, fmt: str, splits: dict[str, Sequence[Problem]],
+                     n_samples: int, temperature: float, sandbox_workers: int = 2,
+                     options: dict | None = None) -> dict[str, tuple[Evaluation, Evaluation]]:
+    """One policy's greedy and sampled `evaluate_policy` on each split, as {split: (greedy, sampled)}:
+    chapter 03's evaluation of one format and seed, a job for `o1lite.pool.run_jobs` (it loads the
+    policy and opens its own sandbox)."""
+    options = options or {}
+    model, tokenizer = load_policy(profile, adapter_dir)
+    with Sandbox(workers=sandbox_workers) as sandbox:
+        return {split: (evaluate_policy(model, tokenizer, problems, fmt, sandbox, **options),
+                        evaluate_policy(model, tokenizer, problems, fmt, sandbox, n=n_samples, temperature=temperature, **options))
+                for split, problems in splits.items()}
 
 
 def agreement_table(evaluation: Evaluation) -> dict[str, int]:

@@ -51,6 +51,7 @@ from typing import Sequence
 from ..metrics import estimate
 from .. import mutation
 from ..problems import Problem, TestCase, load_problems, synthetic
+from ..pool import run_jobs
 from ..problems.asserts import is_literal
 from ..profiles import get_profile, run_dir
 from ..record import source_hash, stable_hash
@@ -618,6 +619,21 @@ def build_tcg(profile, config: TCGConfig, sandbox=None, progress=print, **proble
         if own_sandbox:
             sandbox.close()
     return folder
+
+
+def _build_job(profile, config: TCGConfig, problem_options: dict) -> tuple[Path, list[str]]:
+    lines: list[str] = []
+    return build_tcg(profile, config, progress=lines.append, **problem_options), lines
+
+
+def build_tcgs(profile, configs: Sequence[TCGConfig], progress=print, **problem_options) -> list[Path]:
+    """`build_tcg` for each config (chapter 02's seeds), side by side in `pool.run_jobs`'s processes on a CPU;
+    each build's progress lines are shown, prefixed with its seed, once it is done."""
+    builds = run_jobs(_build_job, [(profile, config, problem_options) for config in configs], profile)
+    for config, (_, lines) in zip(configs, builds):
+        for line in lines:
+            progress(f"seed {config.seed} · {line}")
+    return [folder for folder, _ in builds]
 
 
 def load_tcg(profile="tiny", config: TCGConfig | None = None, stage: str = "dpo", sandbox=None, **problem_options):

@@ -1,0 +1,68 @@
+"""Independent jobs (one seed's training, one policy's evaluation) side by side on a CPU.
+
+The tiny model's matrices are too small for two threads to keep two cores
+busy: one 1-thread process per core does more work per second
+(`benchmarks/tiny_throughput.py`: sampling 1.26-1.82x, SFT 1.14-1.34x on the
+2-core VM). `run_jobs(function, jobs)` runs `function(*job)` for every job,
+in up to `workers()` spawned processes that share the cores' threads between
+them, and returns the results in the order of `jobs`. Every training seeds
+itself (`training.sft_lora` / `dpo_lora` call `set_seed` before the LoRA
+matrices are drawn) and every sampler takes its seed, so a job gives what it
+would give in the notebook's own process. On a GPU, on a Qwen profile, or
+with `O1LITE_JOBS=1`, the jobs run one after another in this process.
+
+`function` must be importable (defined in a module, not a notebook cell),
+and jobs print nothing the notebook would see: they return what to show.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Callable, Sequence
+
+
+def workers(profile=None, jobs: int | None = None) -> int:
+    """How many processes `run_jobs` uses: 1 on a GPU or a non-tiny profile, else one per
+    torch thread (`record.torch_threads`), at most `jobs`; `O1LITE_JOBS` overrides."""
+    from .profiles import get_profile
+    from .record import torch_threads
+
+    wanted = (os.environ.get("O1LITE_JOBS") or "").strip()
+    if wanted:
+        if not wanted.isdigit() or int(wanted) < 1:
+            raise ValueError(f"O1LITE_JOBS={wanted!r}: set a whole number of processes, 1 or more (1 runs jobs in this process)")
+        count = int(wanted)
+    else:
+        import torch
+
+        tiny = profile is None or get_profile(profile).is_tiny
+        count = 1 if torch.cuda.is_available() or not tiny else torch_threads()
+    return max(1, min(count, jobs)) if jobs is not None else max(1, count)
+
+
+def _start_worker(threads: int) -> None:
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # before torch is imported: models.configure_threads reads it
+    import torch
+
+    from .teaching import quiet
+
+    torch.set_num_threads(threads)
+    quiet()  # no library logs or progress bars: the notebook would not see them, its log would
+
+
+def run_jobs(function: Callable[..., Any], jobs: Sequence[Sequence[Any]], profile=None,
+             processes: int | None = None) -> list[Any]:
+    """`[function(*job) for job in jobs]`, in up to `processes` (default `workers(profile, len(jobs))`) processes."""
+    from .record import torch_threads
+
+    jobs = [tuple(job) for job in jobs]
+    processes = workers(profile, len(jobs)) if processes is None else max(1, min(processes, len(jobs)))
+    if processes <= 1:
+        return [function(*job) for job in jobs]
+    threads = max(1, torch_threads() // processes)
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no notebook state, no forked threads
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_worker, initargs=(threads,)) as pool:
+        futures = [pool.submit(function, *job) for job in jobs]
+        return [future.result() for future in futures]
