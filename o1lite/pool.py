@@ -8,8 +8,9 @@ in up to `workers()` spawned processes that share the cores' threads between
 them, and returns the results in the order of `jobs`. Every training seeds
 itself (`training.sft_lora` / `dpo_lora` call `set_seed` before the LoRA
 matrices are drawn) and every sampler takes its seed, so a job gives what it
-would give in the notebook's own process. On a GPU, on a Qwen profile, or
-with `O1LITE_JOBS=1`, the jobs run one after another in this process.
+would give in the notebook's own process. On a GPU or a Qwen profile the
+jobs run one after another in this process; on a CPU with a tiny profile
+`O1LITE_JOBS` sets the number of processes (1: in this process).
 
 `function` must be importable (defined in a module, not a notebook cell),
 and jobs print nothing the notebook would see: they return what to show.
@@ -24,21 +25,19 @@ from typing import Any, Callable, Sequence
 
 
 def workers(profile=None, jobs: int | None = None) -> int:
-    """How many processes `run_jobs` uses: 1 on a GPU or a non-tiny profile, else one per
-    torch thread (`record.torch_threads`), at most `jobs`; `O1LITE_JOBS` overrides."""
+    """How many processes `run_jobs` uses: 1 on a GPU or a non-tiny profile; on a CPU with a tiny
+    profile, `O1LITE_JOBS` or else one per torch thread (`record.torch_threads`); at most `jobs`."""
+    import torch
+
     from .profiles import get_profile
     from .record import torch_threads
 
+    if torch.cuda.is_available() or (profile is not None and not get_profile(profile).is_tiny):
+        return 1
     wanted = (os.environ.get("O1LITE_JOBS") or "").strip()
-    if wanted:
-        if not wanted.isdigit() or int(wanted) < 1:
-            raise ValueError(f"O1LITE_JOBS={wanted!r}: set a whole number of processes, 1 or more (1 runs jobs in this process)")
-        count = int(wanted)
-    else:
-        import torch
-
-        tiny = profile is None or get_profile(profile).is_tiny
-        count = 1 if torch.cuda.is_available() or not tiny else torch_threads()
+    if wanted and (not wanted.isdigit() or int(wanted) < 1):
+        raise ValueError(f"O1LITE_JOBS={wanted!r}: set a whole number of processes, 1 or more (1 runs jobs in this process)")
+    count = int(wanted) if wanted else torch_threads()
     return max(1, min(count, jobs)) if jobs is not None else max(1, count)
 
 
@@ -61,8 +60,17 @@ def run_jobs(function: Callable[..., Any], jobs: Sequence[Sequence[Any]], profil
     processes = workers(profile, len(jobs)) if processes is None else max(1, min(processes, len(jobs)))
     if processes <= 1:
         return [function(*job) for job in jobs]
+    if profile is not None:
+        from .models import resolve_model_path
+
+        resolve_model_path(profile)  # a missing tiny base is built once, here: jobs side by side would each build it
     threads = max(1, torch_threads() // processes)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no notebook state, no forked threads
     with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_worker, initargs=(threads,)) as pool:
         futures = [pool.submit(function, *job) for job in jobs]
-        return [future.result() for future in futures]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:  # a failed job: the waiting ones never start, the running ones finish
+                future.cancel()
+            raise

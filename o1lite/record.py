@@ -119,9 +119,11 @@ def stable_hash(value: Any, length: int = 12) -> str:
 
 def torch_threads() -> int:
     """The torch threads a chapter uses on CPU: OMP_NUM_THREADS where set (its outer level, as in
-    `4,2`), else every core. `models.configure_threads` sets it; `machine` records it."""
+    `4,2`), else every core this process may use. `models.configure_threads` sets it; `machine` records it."""
     omp = (os.environ.get("OMP_NUM_THREADS") or "").split(",")[0].strip()
-    return int(omp) if omp.isascii() and omp.isdigit() and int(omp) > 0 else os.cpu_count() or 1  # ASCII digits only, as OpenMP reads them
+    if omp.isascii() and omp.isdigit() and int(omp) > 0:  # ASCII digits only, as OpenMP reads them
+        return int(omp)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # the cores this process may use
 
 
 def machine() -> dict[str, Any]:

@@ -63,3 +63,19 @@ def test_a_training_does_not_depend_on_what_ran_before_it(micro_base, tmp_path):
     first, second = (adapter_after(state, micro_base, tmp_path / str(state)) for state in (1, 2))
     assert first.keys() == second.keys()
     assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def base_is_there(profile):
+    from o1lite import models
+
+    return (models.tiny_base_dir(profile.tiny) / "pretrain_log.json").exists()
+
+
+def test_a_missing_tiny_base_is_built_once_before_the_jobs_start(monkeypatch, tmp_path):
+    from o1lite.profiles import get_profile
+
+    monkeypatch.setenv("O1LITE_RUNS_DIR", str(tmp_path))  # no base there yet; the spawned jobs inherit it
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    profile = get_profile("tiny", smoke=True)
+    assert not base_is_there(profile)
+    assert pool.run_jobs(base_is_there, [(profile,), (profile,)], profile, processes=2) == [True, True]

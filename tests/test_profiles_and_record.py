@@ -83,7 +83,7 @@ def test_cache_keys_change_with_the_code_that_builds_the_artifact(monkeypatch):
 
 
 @pytest.mark.parametrize("value, expected", [("3", 3), ("4,2", 4), (" 2 ", 2), ("0", None), ("many", None), ("", None), ("²", None), ("３", None)])
-def test_the_torch_thread_count_reads_omp_num_threads_or_falls_back_to_every_core(monkeypatch, value, expected):
+def test_the_torch_thread_count_reads_omp_num_threads_or_falls_back_to_the_usable_cores(monkeypatch, value, expected):
     """`models.configure_threads` and the manifest's `machine()` read the thread count the same way:
     a nested value (`4,2`) gives its outer level, anything unusable every core."""
     import os
@@ -93,7 +93,7 @@ def test_the_torch_thread_count_reads_omp_num_threads_or_falls_back_to_every_cor
     from o1lite import models
 
     monkeypatch.setenv("OMP_NUM_THREADS", value)
-    assert record.torch_threads() == (expected or os.cpu_count() or 1)
+    assert record.torch_threads() == (expected or len(os.sched_getaffinity(0)))  # the cores this process may use
     assert record.machine()["threads"] == record.torch_threads()
     before = torch.get_num_threads()
     try:

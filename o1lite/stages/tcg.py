@@ -588,17 +588,18 @@ def read_build(folder: Path) -> tuple[dict, list[dict]]:
         return record, [json.loads(line) for line in handle if line.strip()]
 
 
-def build_tcg(profile, config: TCGConfig, sandbox=None, progress=print, **problem_options) -> Path:
+def build_tcg(profile, config: TCGConfig, sandbox=None, progress=print, sandbox_workers: int = 2, **problem_options) -> Path:
     """Train a TCG end to end (SFT data, SFT, DPO pairs, DPO) into `tcg_dir`; return the folder.
 
     Writes `tcg.json` (the config, pair counts, training logs, seconds) last,
-    so a folder without it is an unfinished build.
+    so a folder without it is an unfinished build. Without a `sandbox`, it
+    opens one of `sandbox_workers` workers and closes it at the end.
     """
     from ..models import load_model
 
     folder = tcg_dir(profile, config)
     own_sandbox = sandbox is None
-    sandbox = sandbox or Sandbox(workers=2)
+    sandbox = sandbox or Sandbox(workers=sandbox_workers)
     try:
         started = time.perf_counter()
         sft_set, dpo_set = training_split(profile, config, **problem_options)
@@ -621,15 +622,16 @@ def build_tcg(profile, config: TCGConfig, sandbox=None, progress=print, **proble
     return folder
 
 
-def _build_job(profile, config: TCGConfig, problem_options: dict) -> tuple[Path, list[str]]:
+def _build_job(profile, config: TCGConfig, sandbox_workers: int, problem_options: dict) -> tuple[Path, list[str]]:
     lines: list[str] = []
-    return build_tcg(profile, config, progress=lines.append, **problem_options), lines
+    return build_tcg(profile, config, progress=lines.append, sandbox_workers=sandbox_workers, **problem_options), lines
 
 
-def build_tcgs(profile, configs: Sequence[TCGConfig], progress=print, **problem_options) -> list[Path]:
-    """`build_tcg` for each config (chapter 02's seeds), side by side in `pool.run_jobs`'s processes on a CPU;
-    each build's progress lines are shown, prefixed with its seed, once it is done."""
-    builds = run_jobs(_build_job, [(profile, config, problem_options) for config in configs], profile)
+def build_tcgs(profile, configs: Sequence[TCGConfig], progress=print, sandbox_workers: int = 2, **problem_options) -> list[Path]:
+    """`build_tcg` for each config (chapter 02's seeds), side by side in `pool.run_jobs`'s processes on a CPU,
+    each with a sandbox of `sandbox_workers`; each build's progress lines are shown, prefixed with its seed,
+    once it is done."""
+    builds = run_jobs(_build_job, [(profile, config, sandbox_workers, problem_options) for config in configs], profile)
     for config, (_, lines) in zip(configs, builds):
         for line in lines:
             progress(f"seed {config.seed} · {line}")
@@ -653,5 +655,5 @@ __all__ = [
     "TCGConfig", "MICRO_TCG", "tcg_config", "arity", "usable", "candidate_inputs", "reference_cases",
     "sft_examples", "tcg_prompts", "parse_completion", "check_cases", "generate_tests", "PAIR_SOURCES",
     "shuffled_outputs", "dpo_pairs", "TCGEvaluation", "problem_mutants", "evaluate_tcg", "train_sft",
-    "train_dpo", "train_sft_more", "STAGES", "train_controls", "tcg_dir", "load_stage", "save_build", "read_build", "build_tcg", "load_tcg", "training_problems", "training_split", "pair_samples",
+    "train_dpo", "train_sft_more", "STAGES", "train_controls", "tcg_dir", "load_stage", "save_build", "read_build", "build_tcg", "build_tcgs", "load_tcg", "training_problems", "training_split", "pair_samples",
 ]
