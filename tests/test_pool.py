@@ -79,3 +79,43 @@ def test_a_missing_tiny_base_is_built_once_before_the_jobs_start(monkeypatch, tm
     profile = get_profile("tiny", smoke=True)
     assert not base_is_there(profile)
     assert pool.run_jobs(base_is_there, [(profile,), (profile,)], profile, processes=2) == [True, True]
+
+
+def test_chapter_02s_seeds_build_side_by_side(micro_base, monkeypatch):
+    """What chapter 02 runs through the pool: two seeds' TCG builds, each in a process of its own,
+    their progress lines shown afterwards under their seeds."""
+    from dataclasses import replace
+
+    from o1lite.profiles import get_profile
+    from o1lite.stages import tcg
+
+    monkeypatch.setenv("O1LITE_JOBS", "2")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    profile = get_profile("tiny", smoke=True)
+    configs = [replace(tcg.MICRO_TCG, seed=seed) for seed in (5, 6)]
+    lines = []
+    folders = tcg.build_tcgs(profile, configs, progress=lines.append, sandbox_workers=1)
+    assert folders == [tcg.tcg_dir(profile, config) for config in configs]
+    assert all((folder / "tcg.json").exists() for folder in folders)
+    assert [line.split(" · ")[0] for line in lines] == ["seed 5", "seed 5", "seed 6", "seed 6"]  # SFT, then DPO, per seed
+
+
+def test_chapter_03s_evaluations_come_back_from_their_processes(micro_base, monkeypatch):
+    """What chapter 03 runs through the pool: one policy's greedy and sampled evaluation per job,
+    returned (pickled) whole. Two processes with one thread each agree bit for bit; against this
+    process only the shape is compared (another thread count may take another float path)."""
+    from o1lite.problems import load_problems
+    from o1lite.profiles import get_profile
+    from o1lite.stages import policies
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    profile = get_profile("tiny", smoke=True)
+    splits = {"test": load_problems("synthetic", "test", n=2)}
+    job = (profile, None, "vanilla", splits, 2, 0.8, 1, {"max_new_tokens": 8, "seed": 3})
+    here = policies.evaluate_adapter(*job)
+    there = pool.run_jobs(policies.evaluate_adapter, [job, job], profile, processes=2)
+    for by_split in there:
+        greedy, sampled = by_split["test"]
+        assert (greedy.n, sampled.n) == (here["test"][0].n, here["test"][1].n) == (1, 2)
+        assert [len(c) for c in sampled.completions] == [len(c) for c in here["test"][1].completions] == [2, 2]
+    assert [e.completions for e in there[0]["test"]] == [e.completions for e in there[1]["test"]]
