@@ -40,10 +40,10 @@ third and fourth runs; the fourth also compared the greedy completions and
 loss curves of the two processes at once). Without that (the first two runs) the adapters differed, the loss
 curves by up to 0.095: peft draws the LoRA matrices from the global generator
 when the trainer wraps the model, before the trainer seeds anything, so an
-adapter depends on what its process did before it. So on this VM, running
-seeds side by side in 1-thread processes would not move a number by itself;
-what would move them is that each seed's LoRA matrices would then be drawn
-from another generator state than in one process running the seeds in turn.
+adapter depends on what its process did before it. Since then every
+training seeds the generator itself (`training.sft_lora` / `dpo_lora`), so
+on this VM seeds run side by side in 1-thread processes (`o1lite.pool`) give
+the numbers one process gives (`benchmarks/pool_jobs1_2026-12-05/`).
 """
 
 from __future__ import annotations
@@ -116,7 +116,6 @@ def sft(threads: int, steps: int) -> dict:
     """Seconds for `steps` LoRA SFT steps of chapter 03's vanilla setting, the loss curve and a
     digest of the trained adapter's weights (to compare thread counts)."""
     import torch
-    import transformers
 
     from o1lite.problems import load_problems
     from o1lite.stages.policies import policy_dataset
@@ -125,9 +124,6 @@ def sft(threads: int, steps: int) -> dict:
     torch.set_num_threads(threads)
     model, tokenizer = _load()
     dataset = policy_dataset(load_problems("synthetic", "train", n=400, seed=0), "vanilla", tokenizer)
-    # The LoRA matrices are drawn from torch's global generator when the trainer wraps the model, before
-    # the trainer seeds anything itself, so the same global state is set here for every measurement.
-    transformers.set_seed(0)
     with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):  # the trainer prints its logs
         log = sft_lora(model, tokenizer, dataset, Path(scratch) / "sft", steps=steps, batch_size=16, learning_rate=1e-2, rank=16)
         from safetensors.torch import load_file
