@@ -1,8 +1,12 @@
 """Batched sampling from a causal LM, whole completions or one step at a time.
 
-`sample` turns a list of prompts into `n` completions each, in batches with
-left padding, greedy when `temperature == 0`. Generation runs in the model's
-own dtype (fp32 on CPU: bf16 autocast slows generation there).
+`sample` turns a list of prompts into `n` completions each, greedy when
+`temperature == 0`. Every prompt is run through the model once; its
+key/value cache is copied for its `n` rows, all rows decode together one
+token per forward pass, and rows that have ended leave the batch (a batch
+of `generate` would keep decoding them until its longest row ends). The same
+loop serves chapter 04's siblings (`sample_steps_shared`). Generation runs
+in the model's own dtype (fp32 on CPU: bf16 autocast slows generation there).
 Introduced in chapter 00; chapter 03 adds step-wise generation on top.
 """
 
@@ -12,7 +16,8 @@ from typing import Sequence
 
 import torch
 
-@torch.no_grad()
+from .record import derive_seed
+
 def sample(
     model,
     tokenizer,
@@ -26,28 +31,71 @@ def sample(
 ) -> list[list[str]]:
     """`n` completions for each prompt (a list of lists, in prompt order).
 
-    Deterministic for a given seed: greedy when `temperature == 0`, otherwise
-    sampling seeded once per call.
+    Greedy when `temperature == 0`, otherwise sampling at `temperature`
+    (nucleus sampling when `top_p < 1`). At most `batch_size` rows decode at
+    once. Prompt i's rows draw from their own random stream, seeded by
+    `seed` and i, so what a prompt gets does not depend on `batch_size` or on
+    the prompts beside it (up to floating-point effects of the batch's shape).
+    A row ends at an end-of-text token (the model's `generation_config` ones,
+    else the tokenizer's) or after `max_new_tokens`. These arguments are the
+    whole decoding: a `generation_config`'s own sampling settings (top-k, a
+    repetition penalty) are not applied.
     """
-    outputs: list[str] = []
-    batches = _batches(model, tokenizer, prompts, n, "n", "completion per prompt", temperature, top_p, batch_size, seed)
-    for _batch, encoded, decoding in batches:
-        generated = model.generate(**encoded, **decoding, max_new_tokens=max_new_tokens,
-                                   pad_token_id=tokenizer.pad_token_id)
-        new_tokens = generated[:, encoded["input_ids"].shape[1] :]
-        outputs.extend(tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
-    return [outputs[i * n : (i + 1) * n] for i in range(len(prompts))]
+    _check_copies(n, "n", "completion per prompt", temperature)
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    # pieces of at most batch_size rows: (prompt index, first row, rows), grouped into batches
+    pieces = [(i, first, min(batch_size, n - first)) for i in range(len(prompts)) for first in range(0, n, batch_size)]
+    batches: list[list[tuple[int, int, int]]] = []
+    used = batch_size
+    for piece in pieces:
+        if used + piece[2] > batch_size:
+            batches.append([])
+            used = 0
+        batches[-1].append(piece)
+        used += piece[2]
+    outputs: list[list[str]] = [[] for _ in prompts]
+    for batch in batches:
+        uniforms = None
+        if temperature > 0:
+            uniforms = torch.cat([_uniforms(derive_seed("sample", seed, i), n, max_new_tokens)[first:first + rows]
+                                  for i, first, rows in batch])
+        tokens, _, _ = _decode(model, tokenizer, [prompts[i] for i, _, _ in batch], [rows for _, _, rows in batch],
+                               uniforms, stop=None, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
+                               logprobs=False)
+        texts = iter(tokenizer.batch_decode(tokens, skip_special_tokens=True))
+        for i, _, rows in batch:
+            outputs[i].extend(next(texts) for _ in range(rows))
+    return outputs
 
 
-def _batches(model, tokenizer, texts, copies: int, count_name: str, unit: str, temperature: float, top_p: float,
-             batch_size: int, seed: int):
-    """The batching both samplers share: check `copies`, repeat each text that
-    many times, seed once, and yield (batch, left-padded encoding, decoding
-    options: greedy at temperature 0, else sampling with `top_p`)."""
+def _check_copies(copies: int, count_name: str, unit: str, temperature: float) -> None:
     if copies < 1:
         raise ValueError(f"{count_name} must be at least 1")
     if temperature == 0 and copies > 1:
         raise ValueError(f"greedy decoding gives one {unit}: set temperature > 0 for {count_name} > 1")
+
+
+def _uniforms(seed: int, rows: int, steps: int) -> torch.Tensor:
+    """The random numbers `rows` sampled rows draw from, one per token: a stream of its own per seed."""
+    return torch.rand(rows, steps, generator=torch.Generator().manual_seed(int(seed) % 2**63))
+
+
+def _end_token_ids(model, tokenizer) -> set[int]:
+    """The tokens that end a completion, as `generate` takes them: the model's
+    `generation_config.eos_token_id` (one id or several), else the tokenizer's."""
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    if configured is None:
+        configured = tokenizer.eos_token_id
+    return set(configured) if isinstance(configured, (list, tuple)) else {configured}
+
+
+def _batches(model, tokenizer, texts, copies: int, count_name: str, unit: str, temperature: float, top_p: float,
+             batch_size: int, seed: int):
+    """`sample_steps`' batching: check `copies`, repeat each text that
+    many times, seed once, and yield (batch, left-padded encoding, decoding
+    options: greedy at temperature 0, else sampling with `top_p`)."""
+    _check_copies(copies, count_name, unit, temperature)
     tokenizer.padding_side = "left"
     device = next(model.parameters()).device
     if temperature > 0:
@@ -252,11 +300,9 @@ def sample_steps_shared(
     """`counts[i]` next steps for `prefixes[i]`, as `sample_steps` returns them,
     with each prefix run through the model once.
 
-    Siblings share their prefix, so each distinct prefix is encoded in one
-    batched forward pass; its key/value cache is then copied `counts[i]`
-    times (`DynamicCache.batch_select_indices`) and all rows decode together,
-    one forward pass per token for the whole batch; finished rows leave the
-    batch once half of them are done. Sampling draws from the model's
+    Siblings share their prefix: one decoding loop (`_decode`, which `sample`
+    uses too) encodes each prefix once and decodes its rows from copies of
+    its cache. Sampling draws from the model's
     distribution at `temperature` (nucleus sampling when `top_p < 1`) with
     one random stream per prefix, seeded by `seeds[i]`, so a prefix's steps
     do not depend on the other prefixes of the batch (up to floating-point
@@ -265,10 +311,41 @@ def sample_steps_shared(
     """
     if len(prefixes) != len(counts) or len(prefixes) != len(seeds):
         raise ValueError("one count and one seed per prefix")
+    uniforms = None
+    if temperature > 0 and any(counts):
+        uniforms = torch.cat([_uniforms(s, n, max_new_tokens) for n, s in zip(counts, seeds) if n])
+    tokens, logprob, finished = _decode(model, tokenizer, prefixes, counts, uniforms, stop=stop, temperature=temperature,
+                                        top_p=top_p, max_new_tokens=max_new_tokens, logprobs=True)
+    steps = [GeneratedStep(tokenizer.decode(ids, skip_special_tokens=True), value, len(ids), end or "length", tuple(ids))
+             for ids, value, end in zip(tokens, logprob, finished)]
+    grouped, start = [], 0
+    for n in counts:
+        grouped.append(steps[start:start + n])
+        start += n
+    return grouped
+
+
+@torch.no_grad()
+def _decode(model, tokenizer, prefixes: Sequence[str], counts: Sequence[int], uniforms: torch.Tensor | None, *,
+            stop: str | None, temperature: float, top_p: float, max_new_tokens: int, logprobs: bool):
+    """The decoding loop of `sample` and `sample_steps_shared`: `counts[i]` rows
+    continue `prefixes[i]`; row r draws its t-th token with `uniforms[r, t]`
+    (inverse-CDF sampling; None when greedy). A row ends at an end-of-text
+    token, or once its new tokens spell `stop`. Returns each row's token ids
+    (the ending token included), the sum of their log-probabilities under the
+    untempered model (zeros unless `logprobs`) and how it ended ("eos",
+    "delimiter", or None when `max_new_tokens` ran out).
+
+    Each distinct prefix is encoded in one batched forward pass; its
+    key/value cache is copied `counts[i]` times
+    (`DynamicCache.batch_select_indices`) and all rows decode together, one
+    forward pass per token; ended rows leave the batch once half of the rows
+    still in it are done (a copy costs a whole cache).
+    """
     device = next(model.parameters()).device
     rows = [i for i, n in enumerate(counts) for _ in range(n)]
     if not rows:
-        return [[] for _ in prefixes]
+        return [], [], []
     tokenizer.padding_side = "left"
     encoded = tokenizer(list(prefixes), return_tensors="pt", padding=True).to(device)
     mask = encoded["attention_mask"]
@@ -279,16 +356,15 @@ def sample_steps_shared(
     cache.batch_select_indices(index)
     logits = out.logits[:, -1, :].float()[index]
     mask, next_position = mask[index], positions[index, -1] + 1
-    uniforms = torch.cat([torch.rand(n, max_new_tokens, generator=torch.Generator().manual_seed(int(s)))
-                          for n, s in zip(counts, seeds) if n]).to(device)
-    newline = _newline_tokens(tokenizer, logits.shape[-1]).to(device)
-    eos, window = tokenizer.eos_token_id, len(stop) + 1
+    if uniforms is not None:
+        uniforms = uniforms.to(device)
+    newline = _newline_tokens(tokenizer, logits.shape[-1]).to(device) if stop else None
+    ends, window = _end_token_ids(model, tokenizer), len(stop or "") + 1
     tokens: list[list[int]] = [[] for _ in rows]
     logprob = [0.0] * len(rows)
     finished: list[str | None] = [None] * len(rows)
     active = list(range(len(rows)))  # original row of each batch position
     for t in range(max_new_tokens):
-        log_probs = torch.log_softmax(logits, dim=-1)
         if temperature > 0:
             probs = torch.softmax(logits / temperature, dim=-1)
             order = None
@@ -302,16 +378,18 @@ def sample_steps_shared(
                 chosen = order.gather(-1, chosen[:, None]).squeeze(-1)
         else:
             chosen = logits.argmax(-1)
-        chosen_logprob = log_probs.gather(-1, chosen[:, None]).squeeze(-1).tolist()
-        check = newline[chosen].tolist()
+        chosen_logprob = (torch.log_softmax(logits, dim=-1).gather(-1, chosen[:, None]).squeeze(-1).tolist()
+                          if logprobs else None)
+        check = newline[chosen].tolist() if stop else None
         for position, (row, token) in enumerate(zip(active, chosen.tolist())):
             if finished[row] is not None:  # done, still in the batch until the next compaction
                 continue
             tokens[row].append(token)
-            logprob[row] += chosen_logprob[position]
-            if token == eos:
+            if logprobs:
+                logprob[row] += chosen_logprob[position]
+            if token in ends:
                 finished[row] = "eos"
-            elif check[position] and stop in tokenizer.decode(tokens[row][-window:], skip_special_tokens=True):
+            elif stop and check[position] and stop in tokenizer.decode(tokens[row][-window:], skip_special_tokens=True):
                 finished[row] = "delimiter"
         keep = [position for position, row in enumerate(active) if finished[row] is None]
         if not keep or t == max_new_tokens - 1:
@@ -325,10 +403,4 @@ def sample_steps_shared(
         out = model(input_ids=chosen[:, None], attention_mask=mask, position_ids=next_position[:, None],
                     past_key_values=cache, use_cache=True)
         cache, logits, next_position = out.past_key_values, out.logits[:, -1, :].float(), next_position + 1
-    steps = [GeneratedStep(tokenizer.decode(ids, skip_special_tokens=True), value, len(ids), end or "length")
-             for ids, value, end in zip(tokens, logprob, finished)]
-    grouped, start = [], 0
-    for n in counts:
-        grouped.append(steps[start:start + n])
-        start += n
-    return grouped
+    return tokens, logprob, finished

@@ -102,6 +102,12 @@ def source_hash(*modules: str) -> str:
     return stable_hash({str(f.relative_to(package)): f.read_text() for f in files}, 16)
 
 
+def derive_seed(*parts: Any) -> int:
+    """A 63-bit seed from any parts (stable across runs and machines)."""
+    digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
 def stable_hash(value: Any, length: int = 12) -> str:
     """A short SHA-256 of `value` that is the same on every run and machine.
 

@@ -59,7 +59,6 @@ that consume the labels. Introduced in chapter 04.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -68,16 +67,10 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from ..metrics import estimate, sampling_pass_rate
 from ..problems import Problem, TestCase
-from ..record import stable_hash, write_atomic
+from ..record import derive_seed, stable_hash, write_atomic
 
 SELECTION_RULES = ("uct", "puct")
 RECORD_FORMAT = 2  # bump when a record's fields change: a run folder of another format is not reused
-
-
-def derive_seed(*parts: Any) -> int:
-    """A 63-bit seed from any parts (stable across runs and machines)."""
-    digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
 
 
 # ---------------------------------------------------------------- the policy interface
