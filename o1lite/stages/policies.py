@@ -150,8 +150,8 @@ class LanguagePolicy:
     """A causal LM (base + adapters, merged) as the policy of every later stage,
     in one of chapter 03's formats (`o1lite.stages.prompts`).
 
-    - `prompt(problem)`, `sample(problems, n)`: whole solutions, one batched
-      `generate` per batch; `program(problem, completion)`: the program to run.
+    - `prompt(problem)`, `sample(problems, n)`: whole solutions
+      (`o1lite.generation.sample`); `program(problem, completion)`: the program to run.
     - `expand(states, k)`: the search's `Policy` protocol. For `vanilla`
       every step is the whole code (a depth-1 tree); for `pseudocode` a step
       is an outline, a refinement or the code, ended by the step delimiter.
@@ -283,8 +283,8 @@ def evaluate_policy(
 ) -> Evaluation:
     """Sample `n` whole solutions per problem in `fmt`, parse, and judge them.
 
-    One `generate` per batch for the whole solution (sampling step by step
-    gives the same distribution, but costs a call per step). A solution
+    Whole solutions are sampled in one decoding pass (`o1lite.generation.sample`;
+    stopping at every step gives the same distribution, but costs a call per step). A solution
     without code fails without being run. `extra` holds, per sample, the
     parsed solution (`parsed`) and whether its outline names the reference
     outline's steps (`outline_right`: None for vanilla or without a
