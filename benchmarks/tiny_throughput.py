@@ -2,8 +2,8 @@
 
 Chapters 00-04 spend most of their time in LoRA SFT steps and in batched
 sampling with the tiny base's architecture. This script measures, against a
-baseline run in the same process (2 torch threads, one process, Hugging
-Face `generate` as the chapters call it):
+baseline run in the same process (2 torch threads, one process, the
+chapters' own sampler):
 
 - **sampling**: 128 vanilla prompts, 4 samples each at temperature 0.8,
   96 new tokens at most, batches of 64 (`o1lite.generation.sample`): the
@@ -11,7 +11,10 @@ Face `generate` as the chapters call it):
   rows x steps a batch decodes, the share spent on rows that had already
   ended (end-of-text) while a longer row in the same batch went on (row
   lengths from the completions re-tokenized, close to the generated ids). A
-  decoder that drops finished rows could skip that share of the work;
+  decoder that drops finished rows could skip that share of the work
+  (`sample` has been one since ccad975: `benchmarks/sampling_decoder.py`
+  measures it against the `generate` batches it replaced; the share here is
+  still computed for `generate` batches of 64 rows);
   and the rows per second of two 1-thread processes sampling at once;
 - **LoRA SFT** (chapter 03's setting: batches of 16, rank 16, vanilla
   format, `o1lite.training.sft_lora`): steps per second with 1 thread against
@@ -24,8 +27,8 @@ It also compares what comes out: digests of the samples and of greedy
 completions of the same prompts, and of the trained adapter's weights and
 loss curve, with 1 thread against 2 and in two 1-thread processes at once.
 
-It changes nothing and no chapter reads it. Measured on the 2-core AMD EPYC
-VM (AVX2), 2026-11-28: sampling, 1 thread 1.00x of 2, two 1-thread processes
+It changes nothing and no chapter reads it. Measured with the `generate`
+sampler of the time, on the 2-core AMD EPYC VM (AVX2), 2026-11-28: sampling, 1 thread 1.00x of 2, two 1-thread processes
 1.94x, finished-row share 0.38; SFT, 1 thread 0.66x, two 1-thread processes
 1.20x (their training alone).
 
