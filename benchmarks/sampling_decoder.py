@@ -1,7 +1,8 @@
 """`generation.sample` against the `generate`-based sampler it replaced, in one process.
 
 Until ccad975, `o1lite.generation.sample` repeated each prompt `n` times and
-ran batches of `transformers`' `generate`: every prompt copy was encoded on
+ran batches of `transformers`' `generate` (kept as `generation.sample_with_generate`,
+the fallback for a model whose cache cannot be shared): every prompt copy was encoded on
 its own, and a batch decoded until its longest row ended, finished rows
 included. Now it runs the decoding loop of chapter 04's siblings: each
 prompt is encoded once, its cache copied for its `n` rows, and finished rows
@@ -39,30 +40,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def generate_sampler(model, tokenizer, prompts, n=1, temperature=0.0, top_p=1.0, max_new_tokens=96, batch_size=64, seed=0):
-    """The sampler `generation.sample` was before ccad975: each prompt repeated n times, seeded once,
-    left-padded batches of `batch_size` rows through `generate`."""
-    import torch
-
-    tokenizer.padding_side = "left"
-    decoding = dict(do_sample=True, temperature=temperature, top_p=top_p, top_k=0) if temperature > 0 else dict(do_sample=False)
-    expanded = [text for text in prompts for _ in range(n)]
-    torch.manual_seed(seed)
-    outputs = []
-    with torch.no_grad():
-        for start in range(0, len(expanded), batch_size):
-            encoded = tokenizer(expanded[start:start + batch_size], return_tensors="pt", padding=True)
-            generated = model.generate(**encoded, **decoding, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id)
-            outputs.extend(tokenizer.batch_decode(generated[:, encoded["input_ids"].shape[1]:], skip_special_tokens=True))
-    return [outputs[i * n:(i + 1) * n] for i in range(len(prompts))]
-
-
 def compare(name, model, tokenizer, problems, prompts, to_program, n, max_new_tokens, batch_size, rounds, sandbox):
     from o1lite import metrics
     from o1lite.evaluate import run_programs
-    from o1lite.generation import sample
+    from o1lite.generation import sample, sample_with_generate
 
-    samplers = {"generate": generate_sampler, "sample": sample}
+    samplers = {"generate": sample_with_generate, "sample": sample}
     seconds = {key: {"greedy": 0.0, "sampled": 0.0} for key in samplers}
     out = {}
     for _ in range(rounds):

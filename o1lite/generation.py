@@ -55,6 +55,14 @@ def sample(
         batches[-1].append(piece)
         used += piece[2]
     outputs: list[list[str]] = [[] for _ in prompts]
+    try:
+        _sample_batches(model, tokenizer, prompts, n, batches, outputs, temperature, top_p, max_new_tokens, seed)
+    except _NoSharedCache:
+        return sample_with_generate(model, tokenizer, prompts, n, temperature, top_p, max_new_tokens, batch_size, seed)
+    return outputs
+
+
+def _sample_batches(model, tokenizer, prompts, n, batches, outputs, temperature, top_p, max_new_tokens, seed) -> None:
     for batch in batches:
         uniforms = None
         if temperature > 0:
@@ -66,7 +74,25 @@ def sample(
         texts = iter(tokenizer.batch_decode(tokens, skip_special_tokens=True))
         for i, _, rows in batch:
             outputs[i].extend(next(texts) for _ in range(rows))
-    return outputs
+
+
+class _NoSharedCache(Exception):
+    """The model's forward returned a cache `_decode` cannot copy rows of."""
+
+
+@torch.no_grad()
+def sample_with_generate(model, tokenizer, prompts: Sequence[str], n: int = 1, temperature: float = 0.0,
+                         top_p: float = 1.0, max_new_tokens: int = 96, batch_size: int = 64, seed: int = 0) -> list[list[str]]:
+    """`sample` through `transformers`' `generate`: each prompt repeated `n` times, torch's
+    generator seeded once, left-padded batches of `batch_size` rows, each decoded until its
+    longest row ends. `sample` falls back to it for a model whose cache it cannot share
+    (one patched by unsloth); `benchmarks/sampling_decoder.py` measures `sample` against it."""
+    outputs: list[str] = []
+    for _batch, encoded, decoding in _batches(model, tokenizer, prompts, n, "n", "completion per prompt", temperature,
+                                              top_p, batch_size, seed):
+        generated = model.generate(**encoded, **decoding, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id)
+        outputs.extend(tokenizer.batch_decode(generated[:, encoded["input_ids"].shape[1]:], skip_special_tokens=True))
+    return [outputs[i * n:(i + 1) * n] for i in range(len(prompts))]
 
 
 def _check_copies(copies: int, count_name: str, unit: str, temperature: float) -> None:
@@ -82,8 +108,8 @@ def _uniforms(seed: int, rows: int, steps: int) -> torch.Tensor:
 
 
 def _end_token_ids(model, tokenizer) -> set[int]:
-    """The tokens that end a completion, as `generate` takes them: the model's
-    `generation_config.eos_token_id` (one id or several), else the tokenizer's."""
+    """The tokens that end a completion: the model's `generation_config.eos_token_id`
+    (one id or several, what `generate` stops at), else the tokenizer's end-of-text."""
     configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
     if configured is None:
         configured = tokenizer.eos_token_id
@@ -203,7 +229,7 @@ def sample_steps(
     (`output_logits`), so they are the model's own, whatever the sampling
     temperature.
     """
-    eos = tokenizer.eos_token_id
+    ends = _end_token_ids(model, tokenizer)
     steps: list[GeneratedStep] = []
     batches = _batches(model, tokenizer, prefixes, k, "k", "step per prefix", temperature, top_p, batch_size, seed)
     for batch, encoded, decoding in batches:
@@ -228,8 +254,9 @@ def sample_steps(
         for i in range(len(batch)):
             ids = new_tokens[i].tolist()
             length, finished = len(ids), "length"
-            if eos in ids and (stopper.stopped_at[i] is None or ids.index(eos) < stopper.stopped_at[i]):
-                length, finished = ids.index(eos) + 1, "eos"
+            end = next((t for t, token in enumerate(ids) if token in ends), None)
+            if end is not None and (stopper.stopped_at[i] is None or end < stopper.stopped_at[i]):
+                length, finished = end + 1, "eos"
             elif stopper.stopped_at[i] is not None:
                 length, finished = stopper.stopped_at[i], "delimiter"
             text = tokenizer.decode(ids[:length], skip_special_tokens=True)
@@ -314,8 +341,14 @@ def sample_steps_shared(
     uniforms = None
     if temperature > 0 and any(counts):
         uniforms = torch.cat([_uniforms(s, n, max_new_tokens) for n, s in zip(counts, seeds) if n])
-    tokens, logprob, finished = _decode(model, tokenizer, prefixes, counts, uniforms, stop=stop, temperature=temperature,
-                                        top_p=top_p, max_new_tokens=max_new_tokens, logprobs=True)
+    try:
+        tokens, logprob, finished = _decode(model, tokenizer, prefixes, counts, uniforms, stop=stop,
+                                            temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
+                                            logprobs=True)
+    except _NoSharedCache:  # one `generate` per prefix, seeded by its own seed
+        return [sample_steps(model, tokenizer, [prefix], stop=stop, k=n, temperature=temperature, top_p=top_p,
+                             max_new_tokens=max_new_tokens, seed=s)[0] if n else []
+                for prefix, n, s in zip(prefixes, counts, seeds)]
     steps = [GeneratedStep(tokenizer.decode(ids, skip_special_tokens=True), value, len(ids), end or "length", tuple(ids))
              for ids, value, end in zip(tokens, logprob, finished)]
     grouped, start = [], 0
@@ -350,11 +383,16 @@ def _decode(model, tokenizer, prefixes: Sequence[str], counts: Sequence[int], un
     encoded = tokenizer(list(prefixes), return_tensors="pt", padding=True).to(device)
     mask = encoded["attention_mask"]
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    out = model(input_ids=encoded["input_ids"], attention_mask=mask, position_ids=positions, use_cache=True)
-    index = torch.tensor(rows, device=device)
+    # logits of the last position only: all of them would be prompt tokens x vocabulary (GBs for Qwen2.5)
+    out = model(input_ids=encoded["input_ids"], attention_mask=mask, position_ids=positions, use_cache=True,
+                logits_to_keep=1)
     cache = out.past_key_values
+    if not hasattr(cache, "batch_select_indices"):  # e.g. a model patched by unsloth returns tuples
+        raise _NoSharedCache(type(cache).__name__)
+    index = torch.tensor(rows, device=device)
     cache.batch_select_indices(index)
     logits = out.logits[:, -1, :].float()[index]
+    del out
     mask, next_position = mask[index], positions[index, -1] + 1
     if uniforms is not None:
         uniforms = uniforms.to(device)
@@ -372,7 +410,8 @@ def _decode(model, tokenizer, prefixes: Sequence[str], counts: Sequence[int], un
                 probs, order = probs.sort(dim=-1, descending=True)
                 probs = probs * ((probs.cumsum(-1) - probs) < top_p)
             cdf = probs.cumsum(-1)
-            u = uniforms[active, t].unsqueeze(-1) * cdf[:, -1:]
+            # u in (0, total]: u = 0 would pick token 0 even where its probability is 0
+            u = (uniforms[active, t].unsqueeze(-1) * cdf[:, -1:]).clamp(min=torch.finfo(cdf.dtype).tiny)
             chosen = (cdf < u).sum(-1).clamp(max=logits.shape[-1] - 1)
             if order is not None:
                 chosen = order.gather(-1, chosen[:, None]).squeeze(-1)

@@ -249,7 +249,18 @@ def load_model(
         ) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    _plain_decoding(model)
     return model.to(device).eval(), tokenizer
+
+
+def _plain_decoding(model) -> None:
+    """Reset a checkpoint's repetition penalty (Qwen2.5-Instruct's generation_config.json
+    has one). `generate` applies it even to greedy decoding, and o1lite's own decoder
+    (`o1lite.generation.sample`) does not; every sampler here passes its temperature,
+    top-p and top-k itself, so with the penalty reset both decode alike."""
+    config = getattr(model, "generation_config", None)
+    if config is not None and getattr(config, "repetition_penalty", None) not in (None, 1.0):
+        config.repetition_penalty = 1.0
 
 
 def lora_config(rank: int = 16, alpha: int | None = None, dropout: float = 0.0):

@@ -261,13 +261,13 @@ def test_a_killed_process_resumes_to_the_same_data(tmp_path):
 
 def test_shared_prefix_sampling_matches_generate_and_ignores_the_batch(micro_base):
     from o1lite import models
-    from o1lite.generation import sample, sample_steps_shared
+    from o1lite.generation import sample_steps_shared, sample_with_generate
 
     model, tokenizer = models.load_model(get_profile("tiny", smoke=True))
     prompts = [p.prompt for p in load_problems("synthetic", "test", n=3, seed=0)]
     greedy = sample_steps_shared(model, tokenizer, prompts, [1, 1, 1], [0, 0, 0], temperature=0, max_new_tokens=16,
                                  stop="\n\n\n\n")
-    assert [g[0].text for g in greedy] == [r[0] for r in sample(model, tokenizer, prompts, max_new_tokens=16)]
+    assert [g[0].text for g in greedy] == [r[0] for r in sample_with_generate(model, tokenizer, prompts, max_new_tokens=16)]
     batch = sample_steps_shared(model, tokenizer, prompts, [3, 2, 1], [5, 6, 7], temperature=1.0, max_new_tokens=12,
                                 stop="\n\n\n\n")
     assert [len(steps) for steps in batch] == [3, 2, 1]

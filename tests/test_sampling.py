@@ -77,4 +77,73 @@ def test_samples_follow_the_tempered_and_truncated_distribution(micro, temperatu
     names = {token: tokenizer.decode([token]) for token in expected}
     assert set(counts) <= set(names.values())
     for token, p in expected.items():
+        if p == 0:
+            assert counts[names[token]] == 0, (token, counts)  # outside the nucleus: never drawn
         assert abs(counts[names[token]] / 3000 - p) < 0.03, (token, counts)
+
+
+def test_copied_rows_carry_their_own_prefix_through_the_cache(micro):
+    """Rows decoded from copies of a prefix's cache, prompts of different lengths, rows
+    leaving the batch as they end: each row's log-probability is what one forward pass
+    over prefix + its tokens, without any cache, gives."""
+    from o1lite.generation import sample_steps_shared
+
+    model, tokenizer, prompts = micro
+    prefixes = [prompts[0], prompts[1][:40], prompts[2] + "    x = 1\n"]
+    assert len({len(tokenizer(p)["input_ids"]) for p in prefixes}) == 3
+    steps = sample_steps_shared(model, tokenizer, prefixes, [3, 2, 1], [5, 6, 7], stop="\n", temperature=1.0,
+                                max_new_tokens=24)
+    assert len({s.n_tokens for group in steps for s in group}) > 1  # rows of one batch ended at different steps
+    for prefix, group in zip(prefixes, steps):
+        prompt_ids = tokenizer(prefix)["input_ids"]
+        for step in group:
+            ids = torch.tensor([prompt_ids + list(step.token_ids)])
+            with torch.no_grad():
+                log_probs = torch.log_softmax(model(input_ids=ids).logits[0].float(), dim=-1)
+            own = sum(float(log_probs[len(prompt_ids) - 1 + t, token]) for t, token in enumerate(step.token_ids))
+            assert abs(own - step.logprob) < 1e-3, (prefix[:20], step.text)
+
+
+def test_a_zero_draw_never_picks_a_token_of_probability_zero(micro, monkeypatch):
+    from o1lite import generation
+
+    model, tokenizer, prompts = micro
+    monkeypatch.setattr(generation, "_uniforms", lambda seed, rows, steps: torch.zeros(rows, steps))
+    handle = _steered(model, {10: 0.5, 11: 0.3, 12: 0.2})  # token 0 (and 1-9) has probability 0
+    try:
+        (rows,) = generation.sample(model, tokenizer, prompts[:1], n=4, temperature=1.0, max_new_tokens=3)
+    finally:
+        handle.remove()
+    assert rows == [tokenizer.decode([10]) * 3] * 4
+
+
+def test_a_model_whose_cache_cannot_be_shared_samples_through_generate(micro, monkeypatch):
+    """An unsloth-patched model returns its cache as tuples: `sample` then falls back to
+    `generate`, and the chapters' steps to one `generate` per prefix."""
+    from transformers.cache_utils import Cache
+
+    from o1lite.generation import sample, sample_steps_shared, sample_with_generate
+
+    model, tokenizer, prompts = micro
+    shared = sample(model, tokenizer, prompts, max_new_tokens=12)
+    monkeypatch.delattr(Cache, "batch_select_indices")
+    assert sample(model, tokenizer, prompts, max_new_tokens=12) == shared  # greedy: the same either way
+    assert sample(model, tokenizer, prompts, n=3, temperature=1.0, max_new_tokens=12, seed=2) == \
+        sample_with_generate(model, tokenizer, prompts, n=3, temperature=1.0, max_new_tokens=12, seed=2)
+    steps = sample_steps_shared(model, tokenizer, prompts[:2], [2, 0], [1, 2], stop="\n\n", max_new_tokens=8)
+    assert [len(group) for group in steps] == [2, 0] and all(s.n_tokens <= 8 for s in steps[0])
+
+
+def test_a_checkpoints_repetition_penalty_is_reset_at_load(micro_base, tmp_path):
+    """Qwen2.5-Instruct ships one; `generate` would apply it even to greedy decoding."""
+    import json
+    import shutil
+
+    from o1lite import models
+
+    folder = tmp_path / "penalised"
+    shutil.copytree(micro_base, folder)
+    config = json.loads((folder / "generation_config.json").read_text())
+    (folder / "generation_config.json").write_text(json.dumps({**config, "repetition_penalty": 1.1}))
+    model, _ = models.load_model(str(folder))
+    assert model.generation_config.repetition_penalty == 1.0

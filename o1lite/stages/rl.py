@@ -349,7 +349,7 @@ def rft_control(profile: str | Profile, start_adapter: str | Path, problems: Seq
     n_prompts = updates * config.batch_size // config.num_generations
     drawn = [problems[i % len(problems)] for i in range(n_prompts)]
     key = stable_hash({"config": asdict(config), "rounds": rounds, "start": Path(start_adapter).name, "data": data_key,
-                       "lr": learning_rate, "code": source_hash("stages/rl.py", "stages/policies.py", "training.py")})
+                       "lr": learning_rate, "code": source_hash("stages/rl.py", "stages/policies.py", "training.py", "generation.py")})
     out = run_dir(profile, "06") / "rft" / key
     log_path = out / "rft_log.json"
     if log_path.exists() and (out / "adapter_config.json").exists():
