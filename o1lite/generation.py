@@ -384,8 +384,11 @@ def _decode(model, tokenizer, prefixes: Sequence[str], counts: Sequence[int], un
     mask = encoded["attention_mask"]
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     # logits of the last position only: all of them would be prompt tokens x vocabulary (GBs for Qwen2.5)
-    out = model(input_ids=encoded["input_ids"], attention_mask=mask, position_ids=positions, use_cache=True,
-                logits_to_keep=1)
+    try:
+        out = model(input_ids=encoded["input_ids"], attention_mask=mask, position_ids=positions, use_cache=True,
+                    logits_to_keep=1)
+    except TypeError:  # a forward that does not take the argument (one patched by another library)
+        out = model(input_ids=encoded["input_ids"], attention_mask=mask, position_ids=positions, use_cache=True)
     cache = out.past_key_values
     if not hasattr(cache, "batch_select_indices"):  # e.g. a model patched by unsloth returns tuples
         raise _NoSharedCache(type(cache).__name__)
