@@ -147,3 +147,17 @@ def test_a_checkpoints_repetition_penalty_is_reset_at_load(micro_base, tmp_path)
     (folder / "generation_config.json").write_text(json.dumps({**config, "repetition_penalty": 1.1}))
     model, _ = models.load_model(str(folder))
     assert model.generation_config.repetition_penalty == 1.0
+
+
+def test_a_policy_samples_from_its_own_nucleus(micro):
+    """`LanguagePolicy.sample` passes the policy's `top_p` on: a nucleus of one token is greedy decoding."""
+    from o1lite.problems import load_problems
+    from o1lite.stages.policies import LanguagePolicy
+
+    model, tokenizer, _ = micro
+    problems = load_problems("synthetic", "test", n=4, seed=0)
+    greedy = LanguagePolicy(model, tokenizer, "vanilla", temperature=0.0, max_new_tokens=16).sample(problems)
+    narrow = LanguagePolicy(model, tokenizer, "vanilla", temperature=1.5, max_new_tokens=16, top_p=1e-6)
+    wide = LanguagePolicy(model, tokenizer, "vanilla", temperature=1.5, max_new_tokens=16)
+    assert narrow.sample(problems, n=3, seed=1) == [c * 3 for c in greedy]
+    assert wide.sample(problems, n=3, seed=1) != [c * 3 for c in greedy]

@@ -28,3 +28,27 @@ def test_sft_lora_saves_an_adapter_that_changes_the_model(micro_base, tmp_path):
     batch = tokenizer([problems[0].prompt], return_tensors="pt")
     with torch.no_grad():
         assert not torch.allclose(tuned(**batch).logits, base(**batch).logits)
+
+
+def test_length_balanced_micro_batches_take_the_step_one_batch_takes(micro_base, tmp_path):
+    """Two micro-batches of similar length (the default) against one padded batch, over
+    the same 16 examples, one plain SGD step: the same adapter, so the loss is averaged
+    over the whole step's tokens, not per micro-batch (that would weight a short
+    micro-batch's tokens more and fail this)."""
+    from safetensors.torch import load_file
+
+    problems = load_problems("synthetic", "train", n=16, seed=5)
+    completions = [p.reference[len(p.prompt):] for p in problems]
+    completions[0] = completions[0] * 6  # one long example: the micro-batches differ in length and token count
+    dataset = Dataset.from_dict({"prompt": [p.prompt for p in problems], "completion": completions})
+    tokenizer = AutoTokenizer.from_pretrained(micro_base)
+    weights = {}
+    for micro in (1, 2):
+        model = AutoModelForCausalLM.from_pretrained(micro_base)
+        training.sft_lora(model, tokenizer, dataset, tmp_path / str(micro), steps=1, batch_size=16, learning_rate=0.5,
+                          micro_batches=micro, optim="sgd", warmup_steps=0, lr_scheduler_type="constant")
+        weights[micro] = load_file(tmp_path / str(micro) / "adapter_model.safetensors")
+    moved = [name for name in weights[1] if "lora_B" in name]
+    assert moved and all(weights[1][name].abs().max() > 1e-4 for name in moved)  # the step did move B
+    for name in weights[1]:
+        torch.testing.assert_close(weights[2][name], weights[1][name], rtol=1e-4, atol=1e-6)

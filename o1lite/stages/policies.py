@@ -179,11 +179,11 @@ class LanguagePolicy:
 
     def sample(self, problems: Sequence[Problem], n: int = 1, temperature: float | None = None, seed: int = 0,
                batch_size: int = 64) -> list[list[str]]:
-        """`n` completions per problem (greedy at temperature 0)."""
+        """`n` completions per problem (greedy at temperature 0), from the nucleus `top_p`."""
         from ..generation import sample
 
         return sample(self.model, self.tokenizer, [self.prompt(p) for p in problems], n=n,
-                      temperature=self.temperature if temperature is None else temperature,
+                      temperature=self.temperature if temperature is None else temperature, top_p=self.top_p,
                       max_new_tokens=self.max_new_tokens, batch_size=batch_size, seed=seed)
 
     def code(self, completion: str) -> str | None:
