@@ -1,5 +1,6 @@
 import json
 
+import pytest
 import torch
 from datasets import Dataset
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -30,11 +31,12 @@ def test_sft_lora_saves_an_adapter_that_changes_the_model(micro_base, tmp_path):
         assert not torch.allclose(tuned(**batch).logits, base(**batch).logits)
 
 
-def test_length_balanced_micro_batches_take_the_step_one_batch_takes(micro_base, tmp_path):
+@pytest.mark.parametrize("loss_type", ["chunked_nll", "nll"])  # TRL's default, and what the policies train with
+def test_length_balanced_micro_batches_take_the_step_one_batch_takes(micro_base, tmp_path, loss_type):
     """Two micro-batches of similar length (the default) against one padded batch, over
-    the same 16 examples, one plain SGD step: the same adapter, so the loss is averaged
-    over the whole step's tokens, not per micro-batch (that would weight a short
-    micro-batch's tokens more and fail this)."""
+    the same 16 examples, one plain SGD step without gradient clipping: the same adapter,
+    so the loss is averaged over the whole step's tokens, not per micro-batch (that would
+    weight a short micro-batch's tokens more) and not rescaled by the accumulation."""
     from safetensors.torch import load_file
 
     problems = load_problems("synthetic", "train", n=16, seed=5)
@@ -46,7 +48,8 @@ def test_length_balanced_micro_batches_take_the_step_one_batch_takes(micro_base,
     for micro in (1, 2):
         model = AutoModelForCausalLM.from_pretrained(micro_base)
         training.sft_lora(model, tokenizer, dataset, tmp_path / str(micro), steps=1, batch_size=16, learning_rate=0.5,
-                          micro_batches=micro, optim="sgd", warmup_steps=0, lr_scheduler_type="constant")
+                          micro_batches=micro, optim="sgd", warmup_steps=0, lr_scheduler_type="constant",
+                          max_grad_norm=0.0, loss_type=loss_type)
         weights[micro] = load_file(tmp_path / str(micro) / "adapter_model.safetensors")
     moved = [name for name in weights[1] if "lora_B" in name]
     assert moved and all(weights[1][name].abs().max() > 1e-4 for name in moved)  # the step did move B
