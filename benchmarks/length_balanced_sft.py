@@ -18,9 +18,11 @@ on both, and prints:
 - the training seconds each way and their ratio (median over seeds);
 - each policy's greedy pass@1 on `test` problems, and the difference
   two micro-batches minus one batch, paired by seed and problem, with the
-  two-level bootstrap CI of `o1lite.metrics.paired_difference`. The two
-  ways draw different random orders of the same data, so this difference is
-  what a change of data order gives; it should hold 0.
+  two-level bootstrap CI of `o1lite.metrics.paired_difference`. Both ways
+  take the same examples at every step (accelerate's seedable sampler and the
+  rebalancing sampler draw the same permutation from the training's seed), so
+  the two trainings differ only in the order of floating-point sums; the
+  difference shows how far that moves a policy, and should hold 0.
 
     python benchmarks/length_balanced_sft.py                  # 3 seeds, about 12 minutes on 2 cores
     python benchmarks/length_balanced_sft.py --threads 1      # as chapter 03's side-by-side jobs train

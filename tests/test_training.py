@@ -33,21 +33,23 @@ def test_sft_lora_saves_an_adapter_that_changes_the_model(micro_base, tmp_path):
 
 @pytest.mark.parametrize("loss_type", ["chunked_nll", "nll"])  # TRL's default, and what the policies train with
 def test_length_balanced_micro_batches_take_the_step_one_batch_takes(micro_base, tmp_path, loss_type):
-    """Two micro-batches of similar length (the default) against one padded batch, over
-    the same 16 examples, one plain SGD step without gradient clipping: the same adapter,
-    so the loss is averaged over the whole step's tokens, not per micro-batch (that would
-    weight a short micro-batch's tokens more) and not rescaled by the accumulation."""
+    """Two micro-batches of similar length (the default) against one padded batch: three
+    plain SGD steps of 8 of 32 examples, without gradient clipping, give the same adapter.
+    So each step takes the examples one batch would (the rebalancing sampler draws the
+    permutation accelerate's seedable sampler draws), and the loss is averaged over the
+    whole step's tokens, not per micro-batch (that would weight a short micro-batch's
+    tokens more) and not rescaled by the accumulation."""
     from safetensors.torch import load_file
 
-    problems = load_problems("synthetic", "train", n=16, seed=5)
+    problems = load_problems("synthetic", "train", n=32, seed=5)
     completions = [p.reference[len(p.prompt):] for p in problems]
-    completions[0] = completions[0] * 6  # one long example: the micro-batches differ in length and token count
+    completions[::5] = [c * 6 for c in completions[::5]]  # long examples: the micro-batches differ in length and token count
     dataset = Dataset.from_dict({"prompt": [p.prompt for p in problems], "completion": completions})
     tokenizer = AutoTokenizer.from_pretrained(micro_base)
     weights = {}
     for micro in (1, 2):
         model = AutoModelForCausalLM.from_pretrained(micro_base)
-        training.sft_lora(model, tokenizer, dataset, tmp_path / str(micro), steps=1, batch_size=16, learning_rate=0.5,
+        training.sft_lora(model, tokenizer, dataset, tmp_path / str(micro), steps=3, batch_size=8, learning_rate=0.5,
                           micro_batches=micro, optim="sgd", warmup_steps=0, lr_scheduler_type="constant",
                           max_grad_norm=0.0, loss_type=loss_type)
         weights[micro] = load_file(tmp_path / str(micro) / "adapter_model.safetensors")
