@@ -167,8 +167,9 @@ LESSONS = (
     Lesson("selection_beats_random", "selecting 10 submissions beats submitting 10 distinct programs at random", paper.IOI_SOURCE,
            "07", "select_best_minus_distinct_k10_n64", +1, None,
            f"IOI 2024: {paper.IOI_2024['random_50']:.0f} → {paper.IOI_2024['selected_50']:.0f} points of {paper.IOI_2024['all_10000']:.0f} (50 submissions)",
-           "ten distinct random programs already hold a right one on nearly every problem the oracle solves, leaving selection little room",
-           (share_at_least("07", "select_distinct_k10_n64", "select_oracle_n64", 0.95),)),
+           "ten distinct random programs already hold a right one on nine in ten or more of the problems the oracle solves, "
+           "leaving selection little room",
+           (share_at_least("07", "select_distinct_k10_n64", "select_oracle_n64", 0.9),)),
     Lesson("clustering_adds_to_filtering", "clustering by outputs on generated inputs adds to filtering on the examples",
            paper.ALPHACODE_SOURCE, "07", "select_cluster_tcg_minus_filter_k10_n64", +1,
            (paper.ALPHACODE_10_AT["1k"][1] - paper.ALPHACODE_10_AT["1k"][0]) / 100, "10@1k: 16.9% → 21.0%",
