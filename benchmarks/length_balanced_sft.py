@@ -6,8 +6,8 @@ batch was padding. Since this change a step's examples are still drawn at
 random, but they run as two micro-batches: the longest examples in one, the
 rest in the other (transformers' `BatchRebalanceSampler`, gradient
 accumulation 2), with the loss averaged over all the step's completion tokens
-as before (`tests/test_training.py` checks that one SGD step gives the same
-adapter both ways).
+as before (`tests/test_training.py` checks that three SGD steps give the
+same adapter both ways).
 
 This script trains chapter 03's two policies, as the chapter does (2000
 `train` problems, 200 steps of 16, learning rate 1e-2, LoRA rank 16 with the
