@@ -53,14 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     from dataclasses import replace
 
     import torch
-    import transformers
 
     from o1lite import metrics, models, suite
     from o1lite.profiles import get_profile
     from o1lite.sandbox import Sandbox
     from o1lite.stages import policies
     from o1lite.teaching import quiet
-    from o1lite.training import sft_lora
 
     quiet()  # no library logs or progress bars
     torch.set_num_threads(args.threads)
@@ -77,17 +75,9 @@ def main(argv: list[str] | None = None) -> int:
             training = replace(policies.PolicyTraining(), seed=seed)
             for fmt in new_tokens:
                 for way, micro in ways.items():
-                    transformers.set_seed(seed)
-                    model, tokenizer = models.load_model(profile)
-                    train = suite.problems(profile, "train", n=training.n_train, seed=seed)
-                    dataset = policies.policy_dataset(train, fmt, tokenizer)
-                    used = sorted({i for text in dataset["completion"] for i in tokenizer(text)["input_ids"]})
-                    peft_config = replace(models.lora_config(training.rank), trainable_token_indices=used)
                     out = Path(scratch) / f"{fmt}-{seed}-{micro}"
                     started = time.perf_counter()
-                    sft_lora(model, tokenizer, dataset, out, steps=training.steps, batch_size=training.batch_size,
-                             learning_rate=training.learning_rate, rank=training.rank, seed=seed,
-                             peft_config=peft_config, loss_type="nll", micro_batches=micro)
+                    policies.train_policy(profile, fmt, training, retrain=True, out_dir=out, micro_batches=micro)
                     seconds[fmt, way].append(time.perf_counter() - started)
                     policy, tokenizer = policies.load_policy(profile, out)
                     evaluation = policies.evaluate_policy(policy.eval(), tokenizer, problems, fmt, sandbox,

@@ -7,12 +7,14 @@ turns on by default but a CPU cannot use well (bf16, gradient checkpointing),
 save the adapter with peft, and return where it is, with the loss curve and
 the seconds it took. `sft_lora` splits each step's batch into micro-batches
 of similar length (transformers' `BatchRebalanceSampler` with gradient
-accumulation): the same examples and the same loss per step, less padding. Chapters 02 (test-case generator), 03 (policies) and 04
-(policy initialisation) call these.
+accumulation): the same examples and the same loss per step, less padding.
+Chapters 02 (test-case generator), 03 (policies) and 04 (policy
+initialisation) call these.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import time
@@ -24,6 +26,7 @@ import torch
 from .models import lora_config
 
 
+@functools.cache
 def _sft_trainer():
     """TRL's `SFTTrainer`, with the length-balancing sampler seeded by the training's `data_seed`
     (transformers builds it with a fixed seed, so every training seed would draw the same order)."""

@@ -95,11 +95,15 @@ def train_policy(
     fmt: str,
     training: PolicyTraining = PolicyTraining(),
     retrain: bool = False,
+    out_dir: str | Path | None = None,
+    micro_batches: int = 2,
 ) -> tuple[Path, dict]:
     """LoRA SFT of the profile's base in `fmt` on the synthetic train split.
 
     Returns the adapter folder and its training log (`seconds`, loss curve,
-    and `cached: True` when an earlier run's adapter was reused).
+    and `cached: True` when an earlier run's adapter was reused). `out_dir`
+    replaces the cached folder `policy_dir` names; `micro_batches` goes to
+    `o1lite.training.sft_lora` (`benchmarks/length_balanced_sft.py` compares 1 and 2).
     """
     from transformers import set_seed
 
@@ -107,7 +111,7 @@ def train_policy(
     from ..training import sft_lora
 
     profile = get_profile(profile)
-    out = policy_dir(profile, fmt, training)
+    out = Path(out_dir) if out_dir is not None else policy_dir(profile, fmt, training)
     log_path = out / "train_log.json"
     if log_path.exists() and (out / "adapter_config.json").exists() and not retrain:
         return out, {**json.loads(log_path.read_text()), "cached": True}
@@ -126,7 +130,7 @@ def train_policy(
     log = sft_lora(
         model, tokenizer, dataset, out, steps=training.steps, batch_size=training.batch_size,
         learning_rate=training.learning_rate, rank=training.rank, seed=training.seed,
-        peft_config=peft_config, **options,
+        peft_config=peft_config, micro_batches=micro_batches, **options,
     )
     return out, {**log, "cached": False}
 
