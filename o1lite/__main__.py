@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--samples", type=int, default=0, help="also pass@1 from this many samples per problem (default 0: greedy only)")
     cal.add_argument("--temperature", type=float, default=0.8, help="the samples' temperature")
     cal.add_argument("--out", default=None, help="JSON file the curves are appended to (default figures/00_calibration.json)")
+    cal.add_argument("--set", nargs="+", default=[], metavar="FIELD=VALUE", type=parse_parameter,
+                     help="another recipe: TinyConfig fields, set after --steps, e.g. weight_decay=2.0 steps=750 schedule_steps=1000")
     res = commands.add_parser("results", help="the papers' lessons beside ours, each with its verdict (chapter 08's table)")
     res.add_argument("--readme", default=None, help="write the table between the results markers of this README instead of printing it")
     args = parser.parse_args(argv)
@@ -59,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return check(args.against, verbose=args.verbose)
 
     if args.command == "calibrate":
+        import dataclasses
         from dataclasses import replace
         from pathlib import Path
 
@@ -67,6 +70,13 @@ def main(argv: list[str] | None = None) -> int:
 
         cfg = get_profile("tiny").tiny  # the whole schedule is measured, past where the base stops
         cfg = replace(cfg, steps=args.steps or cfg.schedule_steps or cfg.steps, schedule_steps=None)
+        fields = {field.name for field in dataclasses.fields(cfg)}
+        unknown = sorted(set(dict(args.set)) - fields)
+        if unknown:
+            print(f"error: --set {', '.join(unknown)}: not a field of the tiny base's config ({', '.join(sorted(fields))})",
+                  file=sys.stderr)
+            return 2
+        cfg = replace(cfg, **dict(args.set))
         out = Path(args.out) if args.out else figures_dir() / "00_calibration.json"
         calibrate(out, args.seeds, args.kernels, cfg, args.every, args.n_eval, samples=args.samples, temperature=args.temperature)
         return 0

@@ -132,3 +132,20 @@ def test_the_spread_panel_lines_each_run_up_across_both_files():
     with pytest.raises(ValueError, match="seed=0 kernel=native was not evaluated at step 500"):
         spread_at_stop(ax, sampled, 500, "test")
     plt.close(fig)
+
+
+def test_calibrate_set_measures_another_recipe_and_names_a_wrong_field(monkeypatch, tmp_path, capsys):
+    """`o1lite calibrate --set` is how the recipes tried against the base's spread were measured
+    (`figures/00_calibration_bs64.json`, `00_calibration_wd2.json`): the fields land in the grid's
+    config after --steps, and a field the config lacks stops with one line that lists the fields."""
+    from o1lite import __main__ as cli
+    from o1lite import calibration
+
+    seen = {}
+    monkeypatch.setattr(calibration, "calibrate", lambda out, seeds, kernels, cfg, *a, **k: seen.update(cfg=cfg, out=out))
+    out = tmp_path / "curves.json"
+    assert cli.main(["calibrate", "--set", "weight_decay=2.0", "steps=750", "schedule_steps=1000", "--out", str(out)]) == 0
+    assert (seen["cfg"].weight_decay, seen["cfg"].steps, seen["cfg"].schedule_steps, seen["out"]) == (2.0, 750, 1000, out)
+    assert cli.main(["calibrate", "--set", "width=3", "--out", str(out)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "width" in error and "weight_decay" in error
