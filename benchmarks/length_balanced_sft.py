@@ -15,7 +15,10 @@ targets' token embeddings), for each seed once each way, alternating the two
 (one padded batch, then two micro-batches) so that drift of the machine falls
 on both, and prints:
 
-- the training seconds each way and their ratio (median over seeds);
+- the training seconds each way (`trainer.train()`, as `sft_lora` logs
+  them) and their ratio (median over seeds); the recorded outputs of
+  2026-12-06 timed the whole `sft_lora` call, the trainer's set-up (TRL
+  tokenising the dataset) included;
 - each policy's greedy pass@1 on `test` problems, and the difference
   two micro-batches minus one batch, paired by seed and problem, with the
   two-level bootstrap CI of `o1lite.metrics.paired_difference`. Both ways
@@ -36,7 +39,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,9 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             for fmt in new_tokens:
                 for way, micro in ways.items():
                     out = Path(scratch) / f"{fmt}-{seed}-{micro}"
-                    started = time.perf_counter()
-                    policies.train_policy(profile, fmt, training, retrain=True, out_dir=out, micro_batches=micro)
-                    seconds[fmt, way].append(time.perf_counter() - started)
+                    _, log = policies.train_policy(profile, fmt, training, retrain=True, out_dir=out, micro_batches=micro)
+                    seconds[fmt, way].append(log["seconds"])  # trainer.train(), as sft_lora logs it
                     policy, tokenizer = policies.load_policy(profile, out)
                     evaluation = policies.evaluate_policy(policy.eval(), tokenizer, problems, fmt, sandbox,
                                                           max_new_tokens=new_tokens[fmt], batch_size=128)

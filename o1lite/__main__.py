@@ -18,6 +18,30 @@ def parse_parameter(text: str) -> tuple[str, object]:
         return name.strip(), value
 
 
+def recipe_fields(cfg, pairs: list[tuple[str, object]]) -> dict:
+    """`calibrate --set`'s FIELD=VALUE pairs as fields of the tiny base's config `cfg`, each
+    checked against its field's type; a ValueError says what is wrong in one line."""
+    import dataclasses
+
+    fields = {field.name: field for field in dataclasses.fields(cfg)}
+    chosen: dict = {}
+    for name, value in pairs:
+        if name == "seed":
+            raise ValueError("--set seed: the grid's seeds are --seeds")
+        if name not in fields:
+            raise ValueError(f"--set {name}: not a field of the tiny base's config ({', '.join(sorted(fields))})")
+        if name in chosen:
+            raise ValueError(f"--set {name}: given twice")
+        kind, optional = type(fields[name].default), "None" in str(fields[name].type)
+        if kind is float and type(value) is int:
+            value = float(value)
+        if not (type(value) is kind or (value is None and optional)):
+            raise ValueError(f"--set {name}={value!r}: {name} takes {'True or False' if kind is bool else kind.__name__}"
+                             + (" or None" if optional else ""))
+        chosen[name] = value
+    return chosen
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="o1lite", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -40,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--samples", type=int, default=0, help="also pass@1 from this many samples per problem (default 0: greedy only)")
     cal.add_argument("--temperature", type=float, default=0.8, help="the samples' temperature")
     cal.add_argument("--out", default=None, help="JSON file the curves are appended to (default figures/00_calibration.json)")
-    cal.add_argument("--set", nargs="+", default=[], metavar="FIELD=VALUE", type=parse_parameter,
+    cal.add_argument("--set", nargs="+", action="extend", default=[], metavar="FIELD=VALUE", type=parse_parameter,
                      help="another recipe: TinyConfig fields, set after --steps, e.g. weight_decay=2.0 steps=750 schedule_steps=1000")
     res = commands.add_parser("results", help="the papers' lessons beside ours, each with its verdict (chapter 08's table)")
     res.add_argument("--readme", default=None, help="write the table between the results markers of this README instead of printing it")
@@ -61,7 +85,6 @@ def main(argv: list[str] | None = None) -> int:
         return check(args.against, verbose=args.verbose)
 
     if args.command == "calibrate":
-        import dataclasses
         from dataclasses import replace
         from pathlib import Path
 
@@ -70,13 +93,11 @@ def main(argv: list[str] | None = None) -> int:
 
         cfg = get_profile("tiny").tiny  # the whole schedule is measured, past where the base stops
         cfg = replace(cfg, steps=args.steps or cfg.schedule_steps or cfg.steps, schedule_steps=None)
-        fields = {field.name for field in dataclasses.fields(cfg)}
-        unknown = sorted(set(dict(args.set)) - fields)
-        if unknown:
-            print(f"error: --set {', '.join(unknown)}: not a field of the tiny base's config ({', '.join(sorted(fields))})",
-                  file=sys.stderr)
+        try:
+            cfg = replace(cfg, **recipe_fields(cfg, args.set))
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
             return 2
-        cfg = replace(cfg, **dict(args.set))
         out = Path(args.out) if args.out else figures_dir() / "00_calibration.json"
         calibrate(out, args.seeds, args.kernels, cfg, args.every, args.n_eval, samples=args.samples, temperature=args.temperature)
         return 0

@@ -146,6 +146,12 @@ def test_calibrate_set_measures_another_recipe_and_names_a_wrong_field(monkeypat
     out = tmp_path / "curves.json"
     assert cli.main(["calibrate", "--set", "weight_decay=2.0", "steps=750", "schedule_steps=1000", "--out", str(out)]) == 0
     assert (seen["cfg"].weight_decay, seen["cfg"].steps, seen["cfg"].schedule_steps, seen["out"]) == (2.0, 750, 1000, out)
-    assert cli.main(["calibrate", "--set", "width=3", "--out", str(out)]) == 2
-    error = capsys.readouterr().err.strip()
-    assert error.count("\n") == 0 and "width" in error and "weight_decay" in error
+    assert cli.main(["calibrate", "--set", "steps=750", "--every", "750", "--set", "schedule_steps=None", "--out", str(out)]) == 0
+    assert (seen["cfg"].steps, seen["cfg"].schedule_steps) == (750, None)  # --set twice adds up
+    seen.clear()
+    for wrong, named in ((["width=3"], "weight_decay"), (["bf16=false"], "True or False"), (["steps=None"], "takes int"),
+                         (["seed=4"], "--seeds"), (["steps=1", "steps=2"], "twice")):
+        assert cli.main(["calibrate", "--set", *wrong, "--out", str(out)]) == 2
+        error = capsys.readouterr().err.strip()
+        assert error.count("\n") == 0 and named in error, error
+    assert not seen  # nothing was measured

@@ -59,17 +59,25 @@ def test_length_balanced_micro_batches_take_the_step_one_batch_takes(micro_base,
         torch.testing.assert_close(weights[2][name], weights[1][name], rtol=1e-4, atol=1e-6)
 
 
-def test_train_policy_writes_where_it_is_told_and_leaves_the_cache_alone(micro_base, tmp_path):
+def test_train_policy_writes_where_it_is_told_and_leaves_the_cache_alone(micro_base, tmp_path, monkeypatch):
     """`benchmarks/length_balanced_sft.py` trains chapter 03's policies through `train_policy`
     into a scratch folder, once per micro-batch count: the cached policy folder stays unmade."""
+    from o1lite import training as training_lib
     from o1lite.stages import policies
 
     profile = get_profile("tiny", smoke=True)
     training = policies.PolicyTraining(n_train=8, steps=2, batch_size=4, rank=4, seed=1)
+    asked = []
+    real = training_lib.sft_lora
+    monkeypatch.setattr(training_lib, "sft_lora", lambda *a, micro_batches, **k: asked.append(micro_batches) or real(
+        *a, micro_batches=micro_batches, **k))
     for micro in (1, 2):
         out, log = policies.train_policy(profile, "vanilla", training, out_dir=tmp_path / str(micro), micro_batches=micro)
         assert out == tmp_path / str(micro) and (out / "adapter_config.json").exists()
         assert not log["cached"] and log["steps"] == 2
+    assert asked == [1, 2]
+    with pytest.raises(ValueError, match="out_dir"):
+        policies.train_policy(profile, "vanilla", training, micro_batches=1)
     assert not policies.policy_dir(profile, "vanilla", training).exists()
     again, log = policies.train_policy(profile, "vanilla", training, out_dir=tmp_path / "1")
     assert again == tmp_path / "1" and log["cached"]

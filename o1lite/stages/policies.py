@@ -101,15 +101,19 @@ def train_policy(
     """LoRA SFT of the profile's base in `fmt` on the synthetic train split.
 
     Returns the adapter folder and its training log (`seconds`, loss curve,
-    and `cached: True` when an earlier run's adapter was reused). `out_dir`
-    replaces the cached folder `policy_dir` names; `micro_batches` goes to
-    `o1lite.training.sft_lora` (`benchmarks/length_balanced_sft.py` compares 1 and 2).
+    and `cached: True` when an earlier run's adapter was reused, in `out_dir`
+    too unless `retrain`). `out_dir` replaces the cached folder `policy_dir`
+    names; `micro_batches` goes to `o1lite.training.sft_lora`
+    (`benchmarks/length_balanced_sft.py` compares 1 and 2) and needs an
+    `out_dir` when it is not 2, since the cache's key does not hold it.
     """
     from transformers import set_seed
 
     from .. import models
     from ..training import sft_lora
 
+    if micro_batches != 2 and out_dir is None:
+        raise ValueError(f"micro_batches={micro_batches} needs an out_dir: the cached policies are trained with 2")
     profile = get_profile(profile)
     out = Path(out_dir) if out_dir is not None else policy_dir(profile, fmt, training)
     log_path = out / "train_log.json"
