@@ -103,14 +103,15 @@ def _training_arguments(changes: dict) -> None:
 
 def recipe_config(overrides: dict, seed: int = 0):
     """The tiny config a recipe trains: today's defaults on a 1000-step schedule, then `overrides`."""
-    from dataclasses import fields, replace
+    from dataclasses import replace
 
-    from o1lite.profiles import TinyConfig
+    from o1lite.profiles import TinyConfig, recipe_fields
 
-    unknown = sorted(set(overrides) - {f.name for f in fields(TinyConfig)})
-    if unknown:
-        raise SystemExit(f"--set names no tiny config field: {', '.join(unknown)} (see o1lite/profiles.py, TinyConfig)")
-    return replace(replace(TinyConfig(), steps=1000, schedule_steps=None, seed=seed), **overrides)
+    cfg = replace(TinyConfig(), steps=1000, schedule_steps=None, seed=seed)
+    try:
+        return replace(cfg, **recipe_fields(cfg, list(overrides.items())))
+    except ValueError as error:
+        raise SystemExit(f"error: {error} (see o1lite/profiles.py, TinyConfig)") from None
 
 
 def recorded_config(cfg) -> dict:

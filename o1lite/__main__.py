@@ -18,30 +18,6 @@ def parse_parameter(text: str) -> tuple[str, object]:
         return name.strip(), value
 
 
-def recipe_fields(cfg, pairs: list[tuple[str, object]]) -> dict:
-    """`calibrate --set`'s FIELD=VALUE pairs as fields of the tiny base's config `cfg`, each
-    checked against its field's type; a ValueError says what is wrong in one line."""
-    import dataclasses
-
-    fields = {field.name: field for field in dataclasses.fields(cfg)}
-    chosen: dict = {}
-    for name, value in pairs:
-        if name == "seed":
-            raise ValueError("--set seed: the grid's seeds are --seeds")
-        if name not in fields:
-            raise ValueError(f"--set {name}: not a field of the tiny base's config ({', '.join(sorted(fields))})")
-        if name in chosen:
-            raise ValueError(f"--set {name}: given twice")
-        kind, optional = type(fields[name].default), "None" in str(fields[name].type)
-        if kind is float and type(value) is int:
-            value = float(value)
-        if not (type(value) is kind or (value is None and optional)):
-            raise ValueError(f"--set {name}={value!r}: {name} takes {'True or False' if kind is bool else kind.__name__}"
-                             + (" or None" if optional else ""))
-        chosen[name] = value
-    return chosen
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="o1lite", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -89,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         from pathlib import Path
 
         from .calibration import calibrate
-        from .profiles import figures_dir, get_profile
+        from .profiles import figures_dir, get_profile, recipe_fields
 
         cfg = get_profile("tiny").tiny  # the whole schedule is measured, past where the base stops
         cfg = replace(cfg, steps=args.steps or cfg.schedule_steps or cfg.steps, schedule_steps=None)

@@ -67,6 +67,32 @@ class TinyConfig:
         return stable_hash({"config": stable_hash(self), "code": source_hash("problems", "models.py")})
 
 
+def recipe_fields(cfg: TinyConfig, pairs: list[tuple[str, object]]) -> dict:
+    """FIELD=VALUE pairs (`calibrate --set`, `benchmarks/base_recipes.py --set`) as fields of the
+    tiny base's config `cfg`, each checked against its field's type (an int where a float is
+    wanted is taken); a ValueError says what is wrong in one line. The seed is refused: both
+    commands take their seeds with `--seeds`."""
+    import dataclasses
+
+    fields = {field.name: field for field in dataclasses.fields(cfg)}
+    chosen: dict = {}
+    for name, value in pairs:
+        if name == "seed":
+            raise ValueError("--set seed: the seeds are --seeds")
+        if name not in fields:
+            raise ValueError(f"--set {name}: not a field of the tiny base's config ({', '.join(sorted(fields))})")
+        if name in chosen:
+            raise ValueError(f"--set {name}: given twice")
+        kind, optional = type(fields[name].default), "None" in str(fields[name].type)
+        if kind is float and type(value) is int:
+            value = float(value)
+        if not (type(value) is kind or (value is None and optional)):
+            raise ValueError(f"--set {name}={value!r}: {name} takes {'True or False' if kind is bool else kind.__name__}"
+                             + (" or None" if optional else ""))
+        chosen[name] = value
+    return chosen
+
+
 # Micro sizes for smoke tests: seconds to build, numbers meaningless.
 SMOKE_NEW_TOKENS = 16  # tokens per step or solution of a checkpoint profile's smoke run
 MICRO = TinyConfig(vocab_size=400, hidden_size=64, num_layers=2, num_heads=4, num_kv_heads=2,

@@ -89,17 +89,50 @@ def write_atomic(path: str | Path, text: str) -> Path:
     return path
 
 
+def code_text(source: str) -> str:
+    """Python `source` as it runs: comments and docstrings cut, trailing spaces and blank lines
+    dropped. What a hash of code should see, so that rewording a comment or a docstring leaves
+    caches and figures fresh while any change to a statement does not. Cuts go by the positions
+    that `tokenize` and `ast` report (the same on every Python version); text that does not parse
+    (a notebook cell with a shell escape) is returned as it is."""
+    import ast
+    import io
+    import tokenize
+
+    lines = source.splitlines()
+    try:
+        cuts = [(t.start, t.end) for t in tokenize.generate_tokens(io.StringIO(source).readline)
+                if t.type == tokenize.COMMENT]
+        tree = ast.parse(source)
+    except (SyntaxError, tokenize.TokenError, ValueError):
+        return source
+
+    def column(row: int, offset: int) -> int:  # ast counts UTF-8 bytes along a line; tokenize, characters
+        return len(lines[row - 1].encode()[:offset].decode(errors="ignore"))
+
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body:
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                cuts.append(((first.lineno, column(first.lineno, first.col_offset)),
+                             (first.end_lineno, column(first.end_lineno, first.end_col_offset))))
+    for (row, col), (end_row, end_col) in sorted(cuts, reverse=True):  # from the end: earlier positions stay put
+        lines[row - 1:end_row] = [lines[row - 1][:col] + lines[end_row - 1][end_col:]]
+    return "\n".join(line.rstrip() for line in lines if line.strip())
+
+
 def source_hash(*modules: str) -> str:
-    """A hash of the package's source files `modules` (paths under `o1lite/`, a
-    folder meaning every `.py` in it). Cache keys include the code that makes the
-    artifact, not only its settings, so a changed generator or trainer never
-    reuses a model that the old code built."""
+    """A hash of the code (`code_text`) of the package's source files `modules` (paths under
+    `o1lite/`, a folder meaning every `.py` in it). Cache keys include the code that makes the
+    artifact, not only its settings, so a changed generator or trainer never reuses a model
+    that the old code built; a reworded comment or docstring changes no key."""
     package = Path(__file__).resolve().parent
     files = []
     for name in modules:
         path = package / name
         files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
-    return stable_hash({str(f.relative_to(package)): f.read_text() for f in files}, 16)
+    return stable_hash({str(f.relative_to(package)): code_text(f.read_text()) for f in files}, 16)
 
 
 def derive_seed(*parts: Any) -> int:

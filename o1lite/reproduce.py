@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .profiles import figures_dir, get_profile, project_root, runs_dir
-from .record import machine, source_hash, stable_hash, write_json
+from .record import code_text, machine, source_hash, stable_hash, write_json
 
 PACKAGES = ("torch", "transformers", "tokenizers", "trl", "peft", "datasets", "accelerate", "papermill", "numpy")
 
@@ -115,7 +115,8 @@ def git_commit() -> str:
 
 
 def package_hash() -> str:
-    """A hash of every source file of the package: a change anywhere makes every chapter stale."""
+    """A hash of the code of every source file of the package (`source_hash`): a changed statement
+    anywhere makes every chapter stale; a reworded comment or docstring does not."""
     return source_hash(".")
 
 
@@ -157,10 +158,11 @@ def parameters_as_run(path: Path, given: dict[str, Any]) -> dict[str, Any]:
 
 
 def notebook_code_hash(path: Path) -> str:
-    """A hash of what a notebook runs: its code cells and its metadata, not its prose. Editing a
-    chapter's text (its "what you should see", say) leaves its results, and so its figures, fresh."""
+    """A hash of what a notebook runs: its code cells (`code_text`: no comments) and its metadata,
+    not its prose. Editing a chapter's text (its "what you should see", say) or a comment in a
+    cell leaves its results, and so its figures, fresh."""
     notebook = json.loads(path.read_text())
-    code = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    code = [code_text("".join(cell["source"])) for cell in notebook["cells"] if cell["cell_type"] == "code"]
     return stable_hash({"code": code, "metadata": notebook.get("metadata", {})}, 16)
 
 

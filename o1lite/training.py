@@ -124,8 +124,8 @@ def sft_lora(
     draws the permutation accelerate's seedable sampler draws from the same
     seed), so only the order of floating-point sums changes. On the tiny
     model, in one process, this trains chapter 03's pseudocode policies
-    1.54x faster with 2 threads and 1.31x with 1 (vanilla: 0.99x and 1.25x;
-    `benchmarks/length_balanced_sft.py`). `micro_batches=1`, an odd
+    1.3-1.5x faster with 2 threads (1.54x and 1.29x in two measurements) and
+    1.31x with 1 (vanilla: 0.99-1.04x and 1.25x; `benchmarks/length_balanced_sft.py`). `micro_batches=1`, an odd
     `batch_size` or a caller's own `gradient_accumulation_steps` keep one
     batch per step, padded to its longest example.
     """

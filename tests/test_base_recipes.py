@@ -2,6 +2,7 @@
 
 from collections import Counter
 
+import pytest
 import torch
 from transformers import Trainer, TrainingArguments
 
@@ -70,3 +71,6 @@ def test_a_recipe_name_takes_new_seeds_only_of_the_same_whole_config():
         assert "hiden_size" in str(error)
     else:
         raise AssertionError("a misspelt field must stop the script")
+    with pytest.raises(SystemExit, match="hidden_size takes int"):
+        script.recipe_config({"hidden_size": "wide"})  # the same checks as `calibrate --set` (profiles.recipe_fields)
+    assert script.recipe_config({"weight_decay": 2}).weight_decay == 2.0

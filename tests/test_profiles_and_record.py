@@ -82,6 +82,38 @@ def test_cache_keys_change_with_the_code_that_builds_the_artifact(monkeypatch):
     assert all(a != b for a, b in zip(before, after))
 
 
+def test_code_text_cuts_comments_and_docstrings_and_keeps_every_statement():
+    source = (
+        '"""The module — its doc."""\n'
+        "import os  # why os\n"
+        "\n"
+        "SHARP = '# a string, not a comment'\n"
+        "def f(a):\n"
+        '    """Doc over\n    two lines, ünïcode."""\n'
+        "    return a + 1  # the step\n"
+    )
+    reworded = source.replace("why os", "the path module").replace("its doc", "what it is").replace("ünïcode", "plain")
+    assert record.code_text(source) == record.code_text(reworded) == (
+        "import os\nSHARP = '# a string, not a comment'\ndef f(a):\n    return a + 1")
+    assert record.code_text(source.replace("a + 1", "a + 2")) != record.code_text(source)  # a changed statement shows
+    assert record.code_text(source.replace("SHARP = '# a string", "SHARP = '# the string")) != record.code_text(source)
+    assert record.code_text("!pip list  # a shell escape\n") == "!pip list  # a shell escape\n"  # not Python: as it is
+
+
+def test_a_reworded_comment_or_docstring_changes_no_cache_key(tmp_path, monkeypatch):
+    package = tmp_path / "o1lite"
+    package.mkdir()
+    (package / "record.py").write_text("")
+    code = 'def step(x):\n    """Doubles."""\n    return 2 * x  # twice\n'
+    (package / "models.py").write_text(code)
+    monkeypatch.setattr(record, "__file__", str(package / "record.py"))
+    first = record.source_hash("models.py")
+    (package / "models.py").write_text(code.replace("Doubles.", "Twice x.").replace("# twice", "# doubled"))
+    assert record.source_hash("models.py") == first
+    (package / "models.py").write_text(code.replace("2 * x", "3 * x"))
+    assert record.source_hash("models.py") != first
+
+
 @pytest.mark.parametrize("value, expected", [("3", 3), ("4,2", 4), (" 2 ", 2), ("0", None), ("many", None), ("", None), ("²", None), ("３", None)])
 def test_the_torch_thread_count_reads_omp_num_threads_or_falls_back_to_the_usable_cores(monkeypatch, value, expected):
     """`models.configure_threads` and the manifest's `machine()` read the thread count the same way:

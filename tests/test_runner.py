@@ -103,6 +103,10 @@ def test_fresh_chapters_are_skipped_and_a_change_reruns_its_readers(chapters3, c
     notebook.cells.append(nbformat.v4.new_markdown_cell("## What you should see\n\nnew words, same code"))
     nbformat.write(notebook, prose)
     assert statuses(runner.reproduce("tiny", stream=io.StringIO()))["01"] == "fresh"  # prose is not a result
+    code_cell = next(c for c in notebook.cells if c.cell_type == "code" and "tags" not in c.metadata)
+    code_cell.source += "  # a comment added to a code cell"
+    nbformat.write(notebook, prose)
+    assert statuses(runner.reproduce("tiny", stream=io.StringIO()))["01"] == "fresh"  # nor is a comment
     assert statuses(runner.reproduce("tiny", parameters={"SMOKE": True}, stream=io.StringIO()))["01"] == "ok"
     assert statuses(runner.reproduce("tiny", only="01", force=True, stream=io.StringIO())) == {"01": "ok"}
     saved = json.loads((chapters3.parent / "runs" / "tiny" / "manifest.json").read_text())
