@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import QWEN_CHAPTERS, QWEN_PASS, SMOKE  # the smoke passes themselves are started in conftest.py
+from conftest import QWEN_CHAPTERS, QWEN_PASS  # the smoke passes themselves are started in conftest.py
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -216,8 +216,6 @@ def test_problem_mutants_differ_from_the_reference_on_its_tests(problems, sandbo
 
 # ---------------------------------------------------------------- API with a micro model
 def test_generate_tests_and_cached_tcg(micro_base, problems, sandbox):
-    from o1lite import models
-
     model, tokenizer = tcg.load_tcg(get_profile("tiny", smoke=True), sandbox=sandbox)
     folder = tcg.tcg_dir(get_profile("tiny", smoke=True), tcg.MICRO_TCG)
     stamp = (folder / "tcg.json").stat().st_mtime
