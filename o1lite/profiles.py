@@ -55,7 +55,10 @@ class TinyConfig:
     # this recipe's curves hold before their first jump; `00_calibration_wd2.json`), and batches of 64
     # instead of 32 spread the six runs 0.18 (`00_calibration_bs64.json`). A 1500-step schedule at half the
     # learning rate ends with seed 1 on a higher plateau than seeds 0 and 2: 0.86 against 0.65-0.68
-    # (`00_calibration_lr15_1500.json`).
+    # (`00_calibration_lr15_1500.json`): seed 1 learns the parity filters (`keep_odd`, `keep_even`) in
+    # unseen combinations and the others do not (`benchmarks/base_recipes_lr15.json`); drawing those
+    # operations 3x as often in training slows every seed and teaches them to none
+    # (`benchmarks/base_recipes_parity.json`).
     weight_decay: float = 1.0
     # bf16 autocast helps only on CPUs with bf16 units (AMX / AVX512-BF16); on a plain
     # AVX2 Xeon it measured 1.6-2.2x *slower* than fp32, so it is off by default.
