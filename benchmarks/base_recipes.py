@@ -18,6 +18,12 @@ touching the package (so no chapter goes stale):
   evaluates 300 `train` and 300 `test` problems with the finished model and
   counts, for every primitive, how many of the problems that use it pass:
   a primitive failed even on `train` is a skill the run has not learned;
+- `--drop keep_odd keep_even` takes primitive operations out of the suite
+  altogether, in every split (`train`, `test` and `hard` are then drawn
+  without them, so their levels are not those of the full suite; compare
+  such a recipe's seeds with each other), and `--suite INT_SHARE=0.4` sets a
+  numeric constant of the generator (`o1lite/problems/synthetic.py`) for
+  every split, here the share of chains over a list of ints;
 - `--train-arg max_grad_norm=0.5` overrides a `TrainingArguments` field the
   base's builder sets (weight decay is a tiny config field now, `--set
   weight_decay=...`; the recorded `wd1` runs set it with `--train-arg` before it
@@ -34,6 +40,8 @@ touching the package (so no chapter goes stale):
 
     python benchmarks/base_recipes.py wide --set hidden_size=192 intermediate_size=576 num_heads=6 --seeds 0 1 2
     python benchmarks/base_recipes.py letters --boost replace_char=3 count_char=6 --seeds 0
+    python benchmarks/base_recipes.py noparity1000 --set steps=1000 schedule_steps=1000 --drop keep_odd keep_even \
+        --out benchmarks/base_recipes_noparity.json
     python benchmarks/base_recipes.py --show
 
 About 15 minutes per run of the base's own size on one core of a 2-core
@@ -85,6 +93,30 @@ def _boosted_training_mix(boost: dict[str, float]) -> None:
     syn._walk, syn._draw_ops = walk, draw
 
 
+def _dropped_operations(names: list[str]) -> None:
+    """Take the operations `names` out of the synthetic generator, for every split."""
+    from o1lite.problems import synthetic as syn
+
+    unknown = sorted(set(names) - set(syn.OPS_BY_NAME))
+    if unknown:
+        raise SystemExit(f"--drop {' '.join(unknown)}: not an operation of the synthetic suite "
+                         f"({', '.join(sorted(syn.OPS_BY_NAME))})")
+    syn.OPS = tuple(op for op in syn.OPS if op.name not in names)
+    syn.OPS_BY_NAME = {op.name: op for op in syn.OPS}
+    syn.PRIMITIVES = {name: text for name, text in syn.PRIMITIVES.items() if name not in names}
+    syn._BY_SOURCE = {kind: [op for op in ops if op.name not in names] for kind, ops in syn._BY_SOURCE.items()}
+
+
+def _suite_constants(changes: dict) -> None:
+    """Set module constants of the synthetic generator (`--suite INT_SHARE=0.4`), for every split."""
+    from o1lite.problems import synthetic as syn
+
+    for name, value in changes.items():
+        if not name.isupper() or not isinstance(getattr(syn, name, None), (int, float)):
+            raise SystemExit(f"--suite {name}: not a numeric constant of o1lite/problems/synthetic.py")
+        setattr(syn, name, value)
+
+
 def _training_arguments(changes: dict) -> None:
     """Make every `Trainer` use `changes` in its `TrainingArguments` (the base's builder
     imports the class by name, so the change goes where the arguments are used)."""
@@ -119,15 +151,18 @@ def recorded_config(cfg) -> dict:
     return {k: v for k, v in asdict(cfg).items() if k != "seed"}
 
 
-def conflicting_runs(record: dict, name: str, config: dict, boost: dict, train_args: dict) -> list[str]:
+def conflicting_runs(record: dict, name: str, config: dict, boost: dict, train_args: dict,
+                     drop: list[str] | None = None, suite: dict | None = None) -> list[str]:
     """The recorded runs of recipe `name` that trained something else than this recipe
-    (another config, mix or training arguments, or a config never recorded)."""
+    (another config, mix, suite or training arguments, or a config never recorded)."""
     mine = [key for key in record if key.rsplit(" s", 1)[0] == name]
     return [key for key in mine if record[key].get("config") != config or record[key].get("boost", {}) != boost
-            or record[key].get("train_args", {}) != train_args]
+            or record[key].get("train_args", {}) != train_args or record[key].get("drop", []) != sorted(drop or [])
+            or record[key].get("suite", {}) != (suite or {})]
 
 
-def child(name: str, seed: int, overrides: dict, boost: dict, folder: Path, train_args: dict | None = None) -> dict:
+def child(name: str, seed: int, overrides: dict, boost: dict, folder: Path, train_args: dict | None = None,
+          drop: list[str] | None = None, suite: dict | None = None) -> dict:
     """One run: pretrain, curve, per-primitive pass@1 of the finished model."""
     import datasets
     import torch
@@ -136,6 +171,10 @@ def child(name: str, seed: int, overrides: dict, boost: dict, folder: Path, trai
     datasets.disable_progress_bars()
     transformers.logging.set_verbosity_error()
     torch.set_num_threads(1)
+    if drop:
+        _dropped_operations(drop)
+    if suite:
+        _suite_constants(suite)
     if boost:
         _boosted_training_mix(boost)
     if train_args:
@@ -170,7 +209,7 @@ def child(name: str, seed: int, overrides: dict, boost: dict, folder: Path, trai
                     counts = skills.setdefault(op, {}).setdefault(split, [0, 0])
                     counts[0], counts[1] = counts[0] + int(flags[0]), counts[1] + 1
     return {"name": name, "seed": seed, "overrides": overrides, "boost": boost, "train_args": train_args or {},
-            "config": recorded_config(cfg),
+            "drop": sorted(drop or []), "suite": suite or {}, "config": recorded_config(cfg),
             "rows": callback.rows,
             "seconds": round(seconds, 1), "final_300": final, "skills": skills}
 
@@ -205,6 +244,10 @@ def main() -> None:
     parser.add_argument("--boost", nargs="*", default=[], metavar="OP=WEIGHT", help="draw these operations more often in train")
     parser.add_argument("--train-arg", nargs="*", default=[], metavar="FIELD=VALUE",
                         help="TrainingArguments fields to override, e.g. max_grad_norm=0.5")
+    parser.add_argument("--drop", nargs="*", default=[], metavar="OP",
+                        help="take these operations out of the suite, in every split")
+    parser.add_argument("--suite", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="numeric constants of the synthetic generator, e.g. INT_SHARE=0.4 (every split)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--models", default="/tmp/o1lite-base-recipes", help="where the runs' models are kept")
     parser.add_argument("--out", default=str(OUT))
@@ -216,7 +259,7 @@ def main() -> None:
     if args.child:
         spec = json.loads(args.child)
         print(json.dumps(child(spec["name"], spec["seed"], spec["overrides"], spec["boost"], Path(args.models),
-                              spec.get("train_args"))))
+                              spec.get("train_args"), spec.get("drop"), spec.get("suite"))))
         return
     if args.show or not args.name:
         show(record)
@@ -224,14 +267,20 @@ def main() -> None:
     overrides, boost, train_args = (_assignments(args.set, _value), _assignments(args.boost, float),
                                     _assignments(args.train_arg, _value))
     config = recorded_config(recipe_config(overrides))
-    conflicts = conflicting_runs(record, args.name, config, boost, train_args)
+    suite = _assignments(args.suite, float)
+    if args.drop:
+        _dropped_operations(args.drop)  # an unknown name stops here, before any run starts
+    if suite:
+        _suite_constants(suite)
+    conflicts = conflicting_runs(record, args.name, config, boost, train_args, args.drop, suite)
     if conflicts:
         raise SystemExit(f"{out} holds {', '.join(conflicts)} under the name {args.name!r} with another recipe "
                          "(or one recorded before configs were): give this recipe a new name")
     from o1lite.calibration import kernel_env, run_children
 
     jobs = [(f"{args.name} s{seed}", [__file__, "--child", json.dumps({"name": args.name, "seed": seed, "overrides": overrides,
-                                                                      "boost": boost, "train_args": train_args}),
+                                                                      "boost": boost, "train_args": train_args,
+                                                                      "drop": sorted(args.drop), "suite": suite}),
                                       "--models", args.models], kernel_env("native"))
             for seed in args.seeds if f"{args.name} s{seed}" not in record]
 

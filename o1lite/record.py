@@ -15,6 +15,7 @@ and thread count; across machines, only within the recorded seed spread
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -89,6 +90,7 @@ def write_atomic(path: str | Path, text: str) -> Path:
     return path
 
 
+@functools.lru_cache(maxsize=None)
 def code_text(source: str) -> str:
     """Python `source` as it runs: comments and docstrings cut, trailing spaces and blank lines
     dropped. What a hash of code should see, so that rewording a comment or a docstring leaves
@@ -111,9 +113,8 @@ def code_text(source: str) -> str:
         return len(lines[row - 1].encode()[:offset].decode(errors="ignore"))
 
     for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body:
-            first = body[0]
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
                 cuts.append(((first.lineno, column(first.lineno, first.col_offset)),
                              (first.end_lineno, column(first.end_lineno, first.end_col_offset))))

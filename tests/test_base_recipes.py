@@ -74,3 +74,31 @@ def test_a_recipe_name_takes_new_seeds_only_of_the_same_whole_config():
     with pytest.raises(SystemExit, match="hidden_size takes int"):
         script.recipe_config({"hidden_size": "wide"})  # the same checks as `calibrate --set` (profiles.recipe_fields)
     assert script.recipe_config({"weight_decay": 2}).weight_decay == 2.0
+
+
+def test_dropped_operations_leave_every_split_and_a_typo_stops(monkeypatch):
+    for name in ("OPS", "OPS_BY_NAME", "PRIMITIVES", "_BY_SOURCE"):
+        monkeypatch.setattr(syn, name, getattr(syn, name))  # undone after the test
+    script = _script()
+    script._dropped_operations(["keep_odd", "keep_even"])
+    for split, n in {"train": 600, "test": 200, "hard": 100}.items():
+        used = _ops(syn.load_synthetic(split, n=n, seed=0))
+        assert not {"keep_odd", "keep_even"} & set(used) and used["square"] > 0
+    with pytest.raises(SystemExit, match="keep_prime"):
+        script._dropped_operations(["keep_prime"])
+
+
+def test_suite_constants_change_the_mix_and_refuse_what_is_not_one(monkeypatch):
+    monkeypatch.setattr(syn, "INT_SHARE", syn.INT_SHARE)
+    script = _script()
+    lists = lambda: sum(p.meta["input_type"] == "list[int]" for p in syn.load_synthetic("test", n=200, seed=0))
+    before = lists()
+    script._suite_constants({"INT_SHARE": 0.3})
+    assert lists() < 0.75 * before
+    for name in ("int_share", "OPS", "NO_SUCH"):
+        with pytest.raises(SystemExit, match=name):
+            script._suite_constants({name: 0.5})
+    record = {"np s0": {"config": {}, "boost": {}, "train_args": {}, "drop": ["keep_odd"], "suite": {"INT_SHARE": 0.4}}}
+    assert script.conflicting_runs(record, "np", {}, {}, {}, ["keep_odd"], {"INT_SHARE": 0.4}) == []
+    assert script.conflicting_runs(record, "np", {}, {}, {}, ["keep_odd"], {}) == ["np s0"]
+    assert script.conflicting_runs(record, "np", {}, {}, {}, [], {"INT_SHARE": 0.4}) == ["np s0"]

@@ -42,6 +42,7 @@ DEFAULT_SIZES = {"train": 4000, "test": 300, "hard": 300}
 LENGTH_WEIGHTS = {"train": {1: 1, 2: 4, 3: 5}, "test": {2: 1, 3: 1}, "hard": {4: 1}}
 HELD_OUT_PERCENT = 18  # share of 2-3 operation combinations kept out of train
 REDUCE_SHARE = 0.6  # chance that a chain ends in a reduction to an int
+INT_SHARE = 0.6  # chance that a chain starts from a list of ints (else from a string)
 N_TESTS = 8
 MIN_DISTINCT_OUTPUTS = 3
 
@@ -277,7 +278,7 @@ def _draw_ops(rng: random.Random, split: str, need: str | None = None) -> list[O
     """Draw a chain whose combination belongs to `split` (and contains `need`)."""
     lengths, weights = zip(*LENGTH_WEIGHTS[split].items())
     for _ in range(100_000):
-        kind = "ints" if rng.random() < 0.6 else "str"
+        kind = "ints" if rng.random() < INT_SHARE else "str"
         ops = _walk(rng, kind, rng.choices(lengths, weights)[0])
         if not ops or split_of_combination(">".join(op.name for op in ops)) != split:
             continue

@@ -51,7 +51,7 @@ from typing import Any, Callable, Sequence
 
 from ..metrics import pass_at_k
 from ..problems import Problem
-from ..record import source_hash, stable_hash, write_json
+from ..record import code_text, source_hash, stable_hash, write_json
 from ..sandbox import Sandbox, exact_equal
 from .mcts import derive_seed
 from .prm import aggregate, split_completion
@@ -253,7 +253,7 @@ def _making_code() -> str:
     """A hash of the functions here that make a pool (not of those that measure one:
     a changed ranker re-measures the cached samples instead of drawing them again)."""
     makers = (split_tests, _leaves, _like, random_inputs, typed_inputs, stub, tcg_cases, _shown, build_pools, score_pools, prepare)
-    return stable_hash("".join(inspect.getsource(f) for f in makers))
+    return stable_hash("\n".join(code_text(inspect.getsource(f)) for f in makers))
 
 
 def save_pools(path: Path, pools: Sequence[Pool], stats: dict) -> None:
