@@ -58,7 +58,8 @@ class TinyConfig:
     # (`00_calibration_lr15_1500.json`): seed 1 learns the parity filters (`keep_odd`, `keep_even`) in
     # unseen combinations and the others do not (`benchmarks/base_recipes_lr15.json`); drawing those
     # operations 3x as often in training slows every seed and teaches them to none
-    # (`benchmarks/base_recipes_parity.json`).
+    # (`benchmarks/base_recipes_parity.json`). Without them in the suite, seed 1 misses copying digit
+    # constants instead (`benchmarks/base_recipes_noparity.json`); 6 layers spread 0.10 (`..._deep.json`).
     weight_decay: float = 1.0
     # bf16 autocast helps only on CPUs with bf16 units (AMX / AVX512-BF16); on a plain
     # AVX2 Xeon it measured 1.6-2.2x *slower* than fp32, so it is off by default.
