@@ -29,7 +29,9 @@ run and their results are kept.
   the machine (CPU model, cores, memory), a hash of the package and notebook
   sources, and per chapter: status, seconds, when it ran, its parameters as
   run, its fingerprint, and whether this run skipped it (then the entry is
-  the run that produced its figures).
+  the run that produced its figures). It is written after every chapter, so
+  a run stopped halfway keeps the chapters it finished fresh, and chapter 08
+  reads the record of the run it belongs to.
 - **A closing summary**: per chapter its status, seconds and headline
   numbers with their CIs (`HEADLINES`), where the figures and executed
   notebooks are, and what to run next.
@@ -374,6 +376,15 @@ def reproduce(
     same_machine = previous.get("machine") == manifest.machine
     prints = {number: entry.get("fingerprint", "") for number, entry in before.items()}
     start = time.perf_counter()
+
+    def save() -> None:  # after every chapter: a killed run keeps what it finished, and chapter 08 reads this run's record
+        done = {entry["chapter"] for entry in manifest.chapters}
+        kept = [entry for number, entry in before.items() if number not in done and number in available]
+        manifest.total_seconds = round(time.perf_counter() - start, 2)
+        record = {**manifest.__dict__, "chapters": sorted(kept + manifest.chapters, key=lambda c: c["chapter"])}
+        write_json(manifest_path, record)
+        write_json(figures_dir() / "manifest.json", record)
+
     for position, number in enumerate(selected, 1):
         path = available[number]
         label = f"[{position}/{len(selected)}] {path.stem}"
@@ -401,11 +412,8 @@ def reproduce(
         stream.flush()
         prints[number] = result.fingerprint if result.status == "ok" else ""
         manifest.chapters.append(result.__dict__)
-    manifest.total_seconds = round(time.perf_counter() - start, 2)
-    kept = [entry for number, entry in before.items() if number not in selected and number in available]
-    record = {**manifest.__dict__, "chapters": sorted(kept + manifest.chapters, key=lambda c: c["chapter"])}
-    write_json(manifest_path, record)
-    write_json(figures_dir() / "manifest.json", record)
+        save()
+    save()  # also when nothing was selected to run
     print_summary(manifest, stream)
     return manifest
 

@@ -211,3 +211,25 @@ def test_every_committed_measurement_a_chapter_reads_is_declared_as_its_evidence
         declared = set(notebook_evidence(path))
         assert mentioned <= declared, f"{path.name} reads {sorted(mentioned - declared)} without declaring it"
         assert all((root / name).is_file() for name in declared), f"{path.name} declares a file that is not there"
+
+
+def test_a_run_stopped_halfway_keeps_what_it_finished(chapters3, monkeypatch):
+    """The manifest is written after every chapter: a run killed in chapter 02 has recorded
+    00 and 01, so the next run skips them and runs 02 alone."""
+    import io
+
+    real = runner.run_chapter
+
+    def stopped_in_02(number, *args, **kwargs):
+        if number == "02":
+            raise KeyboardInterrupt
+        return real(number, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_chapter", stopped_in_02)
+    with pytest.raises(KeyboardInterrupt):
+        runner.reproduce("tiny", stream=io.StringIO())
+    saved = json.loads((chapters3.parent / "runs" / "tiny" / "manifest.json").read_text())
+    assert [(c["chapter"], c["status"]) for c in saved["chapters"]] == [("00", "ok"), ("01", "ok")]
+    assert saved == json.loads((chapters3.parent / "figures" / "manifest.json").read_text())
+    monkeypatch.setattr(runner, "run_chapter", real)
+    assert statuses(runner.reproduce("tiny", stream=io.StringIO())) == {"00": "fresh", "01": "fresh", "02": "ok"}
