@@ -267,12 +267,12 @@ def main() -> None:
     overrides, boost, train_args = (_assignments(args.set, _value), _assignments(args.boost, float),
                                     _assignments(args.train_arg, _value))
     config = recorded_config(recipe_config(overrides))
-    suite = _assignments(args.suite, float)
-    if args.drop:
-        _dropped_operations(args.drop)  # an unknown name stops here, before any run starts
+    drop, suite = sorted(args.drop), _assignments(args.suite, float)
+    if drop:
+        _dropped_operations(drop)  # an unknown name stops here, before any run starts
     if suite:
         _suite_constants(suite)
-    conflicts = conflicting_runs(record, args.name, config, boost, train_args, args.drop, suite)
+    conflicts = conflicting_runs(record, args.name, config, boost, train_args, drop, suite)
     if conflicts:
         raise SystemExit(f"{out} holds {', '.join(conflicts)} under the name {args.name!r} with another recipe "
                          "(or one recorded before configs were): give this recipe a new name")
@@ -280,7 +280,7 @@ def main() -> None:
 
     jobs = [(f"{args.name} s{seed}", [__file__, "--child", json.dumps({"name": args.name, "seed": seed, "overrides": overrides,
                                                                       "boost": boost, "train_args": train_args,
-                                                                      "drop": sorted(args.drop), "suite": suite}),
+                                                                      "drop": drop, "suite": suite}),
                                       "--models", args.models], kernel_env("native"))
             for seed in args.seeds if f"{args.name} s{seed}" not in record]
 
