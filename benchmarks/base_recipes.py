@@ -101,10 +101,7 @@ def _dropped_operations(names: list[str]) -> None:
     if unknown:
         raise SystemExit(f"--drop {' '.join(unknown)}: not an operation of the synthetic suite "
                          f"({', '.join(sorted(syn.OPS_BY_NAME))})")
-    syn.OPS = tuple(op for op in syn.OPS if op.name not in names)
-    syn.OPS_BY_NAME = {op.name: op for op in syn.OPS}
-    syn.PRIMITIVES = {name: text for name, text in syn.PRIMITIVES.items() if name not in names}
-    syn._BY_SOURCE = {kind: [op for op in ops if op.name not in names] for kind, ops in syn._BY_SOURCE.items()}
+    syn.use_operations([op for op in syn.OPS if op.name not in names])
 
 
 def _suite_constants(changes: dict) -> None:

@@ -413,7 +413,8 @@ def reproduce(
         prints[number] = result.fingerprint if result.status == "ok" else ""
         manifest.chapters.append(result.__dict__)
         save()
-    save()  # also when nothing was selected to run
+    if not selected:  # nothing ran: still write the manifest (each chapter above wrote it as it finished)
+        save()
     print_summary(manifest, stream)
     return manifest
 

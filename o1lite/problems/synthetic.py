@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
+from typing import Sequence
 
 from .base import Problem, TestCase
 
@@ -202,11 +203,21 @@ OPS: tuple[Op, ...] = (
         "glue the words together with a space between each"),
 )
 
-OPS_BY_NAME = {op.name: op for op in OPS}
-PRIMITIVES = {op.name: f"{TYPE_HINTS[op.source]} -> {TYPE_HINTS[op.target]}: "
-              + op.phrases[0].format(**{key: key.upper() for key, _ in op.consts})
-              for op in OPS}
-_BY_SOURCE = {kind: [op for op in OPS if op.source == kind] for kind in ("ints", "str", "words")}
+
+
+def use_operations(ops: Sequence[Op]) -> None:
+    """Make `ops` the suite's operations in every split, with the tables derived from them
+    (`OPS_BY_NAME`, `PRIMITIVES`, `_BY_SOURCE`); `benchmarks/base_recipes.py --drop` leaves some out."""
+    global OPS, OPS_BY_NAME, PRIMITIVES, _BY_SOURCE
+    OPS = tuple(ops)
+    OPS_BY_NAME = {op.name: op for op in OPS}
+    PRIMITIVES = {op.name: f"{TYPE_HINTS[op.source]} -> {TYPE_HINTS[op.target]}: "
+                  + op.phrases[0].format(**{key: key.upper() for key, _ in op.consts})
+                  for op in OPS}
+    _BY_SOURCE = {kind: [op for op in OPS if op.source == kind] for kind in ("ints", "str", "words")}
+
+
+use_operations(OPS)
 _BANNED_PAIRS = {("split_words", "join_words"), ("join_words", "split_words")}
 _CONNECTORS = (", then ", ", and then ", ". Then ", ". After that, ", ". Next, ")
 _RETURNS = {
