@@ -59,9 +59,9 @@ class TinyConfig:
     # unseen combinations and the others do not (`benchmarks/base_recipes_lr15.json`); drawing those
     # operations 3x as often in training slows every seed and teaches them to none
     # (`benchmarks/base_recipes_parity.json`). Without them in the suite, seed 1 misses copying digit
-    # constants instead (`benchmarks/base_recipes_noparity.json`), and on a 1500-step schedule seed 0 never
-    # jumps (0.33 against 0.82-0.85, the same file), and on the AVX2 kernel path seed 1 misses `max` and `min`
-    # (0.69 against 0.81 on AVX-512); 6 layers spread 0.10 (`..._deep.json`).
+    # constants instead (`benchmarks/base_recipes_noparity.json`); in the same file, on a 1500-step schedule
+    # seed 0 never jumps (0.33 against 0.82-0.85), and the 1000-step recipe on the AVX2 kernel path leaves
+    # seed 1 without `max` and `min` (0.69 against 0.81 on AVX-512). 6 layers spread 0.10 (`..._deep.json`).
     weight_decay: float = 1.0
     # bf16 autocast helps only on CPUs with bf16 units (AMX / AVX512-BF16); on a plain
     # AVX2 Xeon it measured 1.6-2.2x *slower* than fp32, so it is off by default.
