@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="grpo: an entropy bonus (TRL's entropy_coef); non-zero, it moves the adapter even when every reward is equal")
     parser.add_argument("--vllm", action="store_true",
                         help="grpo on GPUs: generate with vLLM in the training processes (TRL's use_vllm, vllm_mode='colocate'; needs the gpu extra)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the run's seed; on the tiny profile also its base's (chapter 03's adapter of seed s is on base s)")
     return parser
 
 
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.step in ("sft", "dpo") and not args.data:
         print(f"error: {args.step} needs --data, a JSONL file of rows", flush=True)
         return 2
-    profile = get_profile(args.profile, smoke=args.smoke)
+    profile = get_profile(args.profile, smoke=args.smoke).for_seed(args.seed)
     set_seed(args.seed)
     model, tokenizer = models.load_adapter(profile, args.adapter) if args.adapter else models.load_model(profile)
     if args.step == "grpo":

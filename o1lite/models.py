@@ -190,6 +190,23 @@ def ensure_tiny_base(cfg: TinyConfig = TinyConfig(), rebuild: bool = False, prog
     return out
 
 
+def _build_job(cfg: TinyConfig) -> Path:
+    return ensure_tiny_base(cfg, progress=False)
+
+
+def ensure_tiny_bases(cfgs: Sequence[TinyConfig]) -> list[Path]:
+    """`ensure_tiny_base` for several configs (one per seed, `Profile.for_seed`): the missing ones are
+    built side by side in `o1lite.pool`'s processes on a CPU (one alone, in this process)."""
+    from .pool import run_jobs
+
+    missing = [cfg for cfg in dict.fromkeys(cfgs) if not (tiny_base_dir(cfg) / "pretrain_log.json").exists()]
+    if len(missing) == 1:
+        ensure_tiny_base(missing[0], progress=False)
+    elif missing:
+        run_jobs(_build_job, [(cfg,) for cfg in missing])
+    return [tiny_base_dir(cfg) for cfg in cfgs]
+
+
 def pretrain_log(path: str | Path) -> dict:
     return json.loads((Path(path) / "pretrain_log.json").read_text())
 

@@ -32,13 +32,20 @@ def workers(profile=None, jobs: int | None = None) -> int:
     from .profiles import get_profile
     from .record import torch_threads
 
-    if torch.cuda.is_available() or (profile is not None and not get_profile(profile).is_tiny):
+    if torch.cuda.is_available() or any(not get_profile(p).is_tiny for p in _bases(profile)):
         return 1
     wanted = (os.environ.get("O1LITE_JOBS") or "").strip()
     if wanted and (not wanted.isdigit() or int(wanted) < 1):
         raise ValueError(f"O1LITE_JOBS={wanted!r}: set a whole number of processes, 1 or more (1 runs jobs in this process)")
     count = int(wanted) if wanted else torch_threads()
     return max(1, min(count, jobs)) if jobs is not None else max(1, count)
+
+
+def _bases(profile) -> list:
+    """`profile` as a list: None, one profile, or the profiles of several seeds' bases."""
+    if profile is None:
+        return []
+    return list(profile) if isinstance(profile, (list, tuple)) else [profile]
 
 
 def _start_worker(threads: int) -> None:
@@ -53,17 +60,20 @@ def _start_worker(threads: int) -> None:
 
 def run_jobs(function: Callable[..., Any], jobs: Sequence[Sequence[Any]], profile=None,
              processes: int | None = None) -> list[Any]:
-    """`[function(*job) for job in jobs]`, in up to `processes` (default `workers(profile, len(jobs))`) processes."""
+    """`[function(*job) for job in jobs]`, in up to `processes` (default `workers(profile, len(jobs))`) processes.
+    `profile` is the jobs' profile, or a list of them (one per seed: `Profile.for_seed`), whose missing
+    tiny bases are built here first."""
     from .record import torch_threads
 
     jobs = [tuple(job) for job in jobs]
     processes = workers(profile, len(jobs)) if processes is None else max(1, min(processes, len(jobs)))
     if processes <= 1:
         return [function(*job) for job in jobs]
-    if profile is not None:
-        from .models import resolve_model_path
+    from .models import ensure_tiny_bases
+    from .profiles import get_profile
 
-        resolve_model_path(profile)  # a missing tiny base is built once, here: jobs side by side would each build it
+    # a missing tiny base is built once, here (side by side when several are): jobs side by side would each build it
+    ensure_tiny_bases([get_profile(p).tiny for p in _bases(profile) if get_profile(p).is_tiny])
     threads = max(1, torch_threads() // processes)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no notebook state, no forked threads
     with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_worker, initargs=(threads,)) as pool:

@@ -127,6 +127,12 @@ class Profile:
     def is_tiny(self) -> bool:
         return self.model_id is None
 
+    def for_seed(self, seed: int) -> "Profile":
+        """This profile with the base that belongs to `seed`: the tiny base pretrained with that seed
+        (each of a chapter's seeds trains on its own base, so the spread over seeds carries the base's
+        too; see the README on the calibration); a checkpoint profile is one model, unchanged."""
+        return replace(self, tiny=replace(self.tiny, seed=seed)) if self.is_tiny else self
+
     @property
     def base_id(self) -> str:
         """What names the base model in cache keys: the tiny config's hash, or the hub id or folder."""

@@ -71,14 +71,21 @@ def base_is_there(profile):
     return (models.tiny_base_dir(profile.tiny) / "pretrain_log.json").exists()
 
 
-def test_a_missing_tiny_base_is_built_once_before_the_jobs_start(monkeypatch, tmp_path):
+def test_several_missing_bases_are_built_side_by_side_before_the_jobs_start(monkeypatch, tmp_path):
+    """One base per seed (`Profile.for_seed`): the pool builds the missing ones once, in processes of
+    their own, before the jobs start (side by side, each job would build them), and each is the
+    base that seed's profile names."""
+    from o1lite import models
     from o1lite.profiles import get_profile
 
-    monkeypatch.setenv("O1LITE_RUNS_DIR", str(tmp_path))  # no base there yet; the spawned jobs inherit it
+    monkeypatch.setenv("O1LITE_RUNS_DIR", str(tmp_path))
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
-    profile = get_profile("tiny", smoke=True)
-    assert not base_is_there(profile)
-    assert pool.run_jobs(base_is_there, [(profile,), (profile,)], profile, processes=2) == [True, True]
+    bases = [get_profile("tiny", smoke=True).for_seed(seed) for seed in (3, 4)]
+    assert not any(base_is_there(p) for p in bases)
+    assert pool.run_jobs(base_is_there, [(p,) for p in bases], bases, processes=2) == [True, True]
+    logs = [models.pretrain_log(models.tiny_base_dir(p.tiny)) for p in bases]
+    assert [log["config"]["seed"] for log in logs] == [3, 4]
+    assert {log["torch_threads"] for log in logs} == {1}  # built side by side, one thread each
 
 
 def test_chapter_02s_seeds_build_side_by_side(micro_base, monkeypatch):
@@ -97,6 +104,7 @@ def test_chapter_02s_seeds_build_side_by_side(micro_base, monkeypatch):
     folders = tcg.build_tcgs(profile, configs, progress=lines.append, sandbox_workers=1)
     assert folders == [tcg.tcg_dir(profile, config) for config in configs]
     assert all((folder / "tcg.json").exists() for folder in folders)
+    assert [tcg.read_build(folder)[0]["base"] for folder in folders] == [profile.for_seed(seed).base_id for seed in (5, 6)]
     assert [line.split(" · ")[0] for line in lines] == ["seed 5", "seed 5", "seed 6", "seed 6"]  # SFT, then DPO, per seed
 
 

@@ -20,6 +20,25 @@ def test_hub_id_and_local_directory(tmp_path):
     assert local.model_id == str(tmp_path.resolve()) and not local.is_tiny
 
 
+def test_each_seed_has_its_own_tiny_base_and_a_checkpoint_is_one_model():
+    from o1lite.stages import policies, tcg
+
+    tiny = get_profile("tiny")
+    one, two = tiny.for_seed(1), tiny.for_seed(2)
+    assert (one.tiny.seed, two.tiny.seed, one.name) == (1, 2, "tiny")  # runs stay under runs/tiny/
+    assert len({tiny.base_id, one.base_id, two.base_id}) == 3
+    assert one.for_seed(1) == one and tiny.for_seed(0) == tiny  # the default base is seed 0's
+    assert one.tiny.steps == tiny.tiny.steps  # only the seed moves
+    qwen = get_profile("qwen2.5-0.5b-instruct")
+    assert qwen.for_seed(2) is qwen
+    # a seed's caches name its own base, whichever profile object the caller holds
+    assert tcg.tcg_dir(tiny, tcg.tcg_config(tiny, 1)) == tcg.tcg_dir(one, tcg.tcg_config(tiny, 1))
+    assert policies.policy_dir(tiny, "vanilla", policies.policy_training(tiny, 2)) != policies.policy_dir(
+        two, "vanilla", policies.policy_training(tiny, 1))
+    assert policies.policy_dir(tiny, "vanilla", policies.policy_training(tiny, 2)) == policies.policy_dir(
+        two, "vanilla", policies.policy_training(tiny, 2))
+
+
 def test_unknown_profile_lists_the_known_ones():
     with pytest.raises(UnknownProfile) as error:
         get_profile("giant")

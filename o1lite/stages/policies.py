@@ -85,8 +85,8 @@ def policy_dataset(problems: Sequence[Problem], fmt: str, tokenizer=None, chat: 
 
 
 def policy_dir(profile: str | Profile, fmt: str, training: PolicyTraining) -> Path:
-    """Where the adapter for this format, base and budget lives."""
-    profile = get_profile(profile)
+    """Where the adapter for this format, base and budget lives (the base of `training.seed`)."""
+    profile = get_profile(profile).for_seed(training.seed)
     return run_dir(profile, "03") / fmt / training.key(fmt, profile.base_id)
 
 
@@ -98,7 +98,7 @@ def train_policy(
     out_dir: str | Path | None = None,
     micro_batches: int = 2,
 ) -> tuple[Path, dict]:
-    """LoRA SFT of the profile's base in `fmt` on the synthetic train split.
+    """LoRA SFT in `fmt` on the synthetic train split, of the profile's base for `training.seed`.
 
     Returns the adapter folder and its training log (`seconds`, loss curve,
     and `cached: True` when an earlier run's adapter was reused, in `out_dir`
@@ -114,7 +114,7 @@ def train_policy(
 
     if micro_batches != 2 and out_dir is None:
         raise ValueError(f"micro_batches={micro_batches} needs an out_dir: the cached policies are trained with 2")
-    profile = get_profile(profile)
+    profile = get_profile(profile).for_seed(training.seed)
     out = Path(out_dir) if out_dir is not None else policy_dir(profile, fmt, training)
     log_path = out / "train_log.json"
     if log_path.exists() and (out / "adapter_config.json").exists() and not retrain:
@@ -322,7 +322,7 @@ def evaluate_adapter(profile: str | Profile, adapter_dir: str | Path | None, fmt
                      options: dict | None = None) -> dict[str, tuple[Evaluation, Evaluation]]:
     """One policy's greedy and sampled `evaluate_policy` on each split, as {split: (greedy, sampled)}:
     chapter 03's evaluation of one format and seed, a job for `o1lite.pool.run_jobs` (it loads the
-    policy and opens its own sandbox)."""
+    policy and opens its own sandbox). `profile` is the one the adapter was trained on: `profile.for_seed(seed)`."""
     options = options or {}
     model, tokenizer = load_policy(profile, adapter_dir)
     with Sandbox(workers=sandbox_workers) as sandbox:
@@ -354,13 +354,15 @@ def initialise_policy(profile, adapter_dir, examples: Sequence[dict], out_dir: s
     """Fine-tune a chapter-03 policy (its adapter merged) on search paths
     (prompt/completion pairs, e.g. `o1lite.stages.mcts.correct_paths`) with a
     fresh LoRA adapter in `out_dir`; reuse the adapter when `out_dir` already
-    holds one. Returns (model with both adapters merged, tokenizer, training log)."""
+    holds one. Returns (model with both adapters merged, tokenizer, training log). `adapter_dir`
+    was trained on the base of `seed` (`Profile.for_seed`)."""
     from datasets import Dataset
     from transformers import set_seed
 
     from .. import models
     from ..training import sft_lora
 
+    profile = get_profile(profile).for_seed(seed)
     out = Path(out_dir)
     log_path = out / "train_log.json"
     if not (log_path.exists() and (out / "adapter_config.json").exists()):

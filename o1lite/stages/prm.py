@@ -314,7 +314,7 @@ def train_prm(profile: str | Profile, records: Sequence[dict], config: PRMConfig
     from ..models import lora_config
     from ..training import _train  # the CPU-aware TRL runner every chapter trains through
 
-    profile = get_profile(profile)
+    profile = get_profile(profile).for_seed(config.seed)  # the base of the seed (`Profile.for_seed`)
     if config.kind == "pointwise":
         data = path_rows(records, config.label_source)
     else:
@@ -352,6 +352,7 @@ def load_prm(profile: str | Profile, folder: str | Path) -> "StepScorer":
 
     settings = json.loads((Path(folder) / "prm_config.json").read_text())
     adapter = settings.pop("adapter", None)
+    profile = get_profile(profile).for_seed(settings["seed"])  # trained on that seed's base
     model, tokenizer = load_backbone(profile, PRMConfig(**settings).kind, adapter)
     model = merge_adapters(model, folder)
     return StepScorer(model, tokenizer, name=Path(folder).parent.name)

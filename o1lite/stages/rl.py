@@ -263,6 +263,7 @@ def train_round(profile: str | Profile, chain: Sequence[str | Path], problems: S
     total = rounds * config.steps
     if reward_class is not None and not variant:
         raise ValueError("a swapped reward_class needs a variant name: its rounds must not share the chapter's cache")
+    profile = profile.for_seed(config.seed)  # the policy was trained on the base of its seed
     out = round_dir(profile, config, chain, data_key, prm_name, round_index, total, variant)
     log_path = out / "round_log.json"
     if log_path.exists() and (out / "adapter_config.json").exists():
@@ -312,6 +313,7 @@ def self_play(profile: str | Profile, start_adapter: str | Path | None, problems
     `start_adapter` None starts from the bare base."""
     from ..models import load_adapter
 
+    profile = get_profile(profile).for_seed(config.seed)  # the policy was trained on the base of its seed
     chain: list[str | Path] = [start_adapter] if start_adapter is not None else []
     trees = list(first_trees or [])
     done = []
@@ -344,7 +346,7 @@ def rft_control(profile: str | Profile, start_adapter: str | Path, problems: Seq
     starting policy)."""
     from ..models import load_adapter
 
-    profile = get_profile(profile)
+    profile = get_profile(profile).for_seed(config.seed)  # the policy was trained on the base of its seed
     updates = rounds * config.steps
     n_prompts = updates * config.batch_size // config.num_generations
     drawn = [problems[i % len(problems)] for i in range(n_prompts)]

@@ -517,6 +517,7 @@ STAGES = ("sft", "dpo", "dpo_plain", "sft_more")
 
 def train_controls(profile, folder: Path, pairs: Sequence[dict], config: TCGConfig) -> dict:
     """Train the two controls into `folder`, each from a fresh load of its SFT stage; return their logs."""
+    profile = get_profile(profile).for_seed(config.seed)
     model, tokenizer = load_stage(profile, folder, "sft")  # a trainer wraps its model in place: one load each
     logs = {"dpo_plain": train_dpo(model, tokenizer, pairs, folder / "dpo_plain", config, nll_weight=0.0)}
     model, tokenizer = load_stage(profile, folder, "sft")
@@ -525,12 +526,14 @@ def train_controls(profile, folder: Path, pairs: Sequence[dict], config: TCGConf
 
 
 def tcg_dir(profile, config: TCGConfig) -> Path:
-    """runs/<profile>/02/tcg_<hash of the config and the base>/ (holds sft/, dpo/, tcg.json)."""
-    return run_dir(profile, "02") / f"tcg_{config.key(get_profile(profile).base_id)}"
+    """runs/<profile>/02/tcg_<hash of the config and the base>/ (holds sft/, dpo/, tcg.json); the base is
+    the profile's for `config.seed` (`Profile.for_seed`)."""
+    return run_dir(profile, "02") / f"tcg_{config.key(get_profile(profile).for_seed(config.seed).base_id)}"
 
 
 def load_stage(profile, folder: str | Path, stage: str = "dpo"):
-    """(model, tokenizer) for one of a trained TCG folder's `STAGES`: the base plus SFT, plus the stage's adapter."""
+    """(model, tokenizer) for one of a trained TCG folder's `STAGES`: the base plus SFT, plus the stage's adapter.
+    `profile` is the one the folder was built on: `profile.for_seed(seed)` for a seed's build."""
     from ..models import load_adapter
 
     if stage not in STAGES:
@@ -597,6 +600,7 @@ def build_tcg(profile, config: TCGConfig, sandbox=None, progress=print, sandbox_
     """
     from ..models import load_model
 
+    profile = get_profile(profile).for_seed(config.seed)  # each seed's TCG trains on that seed's base
     folder = tcg_dir(profile, config)
     own_sandbox = sandbox is None
     sandbox = sandbox or Sandbox(workers=sandbox_workers)
@@ -631,7 +635,8 @@ def build_tcgs(profile, configs: Sequence[TCGConfig], progress=print, sandbox_wo
     """`build_tcg` for each config (chapter 02's seeds), side by side in `pool.run_jobs`'s processes on a CPU,
     each with a sandbox of `sandbox_workers`; each build's progress lines are shown, prefixed with its seed,
     once it is done."""
-    builds = run_jobs(_build_job, [(profile, config, sandbox_workers, problem_options) for config in configs], profile)
+    bases = [get_profile(profile).for_seed(config.seed) for config in configs]
+    builds = run_jobs(_build_job, [(profile, config, sandbox_workers, problem_options) for config in configs], bases)
     for config, (_, lines) in zip(configs, builds):
         for line in lines:
             progress(f"seed {config.seed} · {line}")
@@ -645,6 +650,7 @@ def load_tcg(profile="tiny", config: TCGConfig | None = None, stage: str = "dpo"
     and `MICRO_TCG` (seconds; for tests). `stage="sft"` gives the model before DPO.
     """
     config = config or tcg_config(profile)
+    profile = get_profile(profile).for_seed(config.seed)
     folder = tcg_dir(profile, config)
     if not (folder / "tcg.json").exists():
         build_tcg(profile, config, sandbox=sandbox, progress=lambda _: None, **problem_options)

@@ -41,9 +41,9 @@ def policy(profile: str | Profile, fmt: str, seed: int) -> tuple[Path, tuple]:
     An instruct (chat) profile is prompted few-shot, as chapter 03 does by
     default (`FEW_SHOT_ONLY`): its "adapter" is `few_shot_adapter`, a LoRA
     adapter that changes nothing, so every later stage that starts from an
-    adapter folder (search, PRM, RL, RFT, selection) takes it as it is."""
+    adapter folder (search, PRM, RL, RFT, selection) takes it as it is. A tiny profile's policy of `seed` is trained on that seed's base."""
 
-    profile = get_profile(profile)
+    profile = get_profile(profile).for_seed(seed)
     if profile.chat:
         adapter = few_shot_adapter(profile)
     else:
@@ -81,7 +81,7 @@ def generated_tests(profile: str | Profile, seed: int, problem_sets: Sequence[Se
     are cached in the TCG's folder (`generated/`), keyed by the problems and
     the TCG's own training record, so a re-run reads what it wrote (the same
     cases: greedy decoding, one batched call per set, as when computed)."""
-    profile = get_profile(profile)
+    profile = get_profile(profile).for_seed(seed)
     config = tcg.tcg_config(profile, seed)
     folder = tcg.tcg_dir(profile, config)
     built = folder / "tcg.json"
@@ -129,7 +129,7 @@ def search_trees(profile: str | Profile, fmt: str, problems: Sequence[Problem], 
     import torch
 
 
-    profile = get_profile(profile)
+    profile = get_profile(profile).for_seed(seed)
     model, tokenizer = model_and_tokenizer
     policy = policies.LanguagePolicy(model, tokenizer, fmt, temperature=temperature, max_new_tokens=profile.max_new_tokens,
                                      chat=profile.chat, name=f"{fmt}:{adapter.name}")
@@ -158,6 +158,7 @@ def pointwise_prm(profile: str | Profile, seed: int, problems: Sequence[Problem]
     pseudocode policy's search trees on `problems` rewarded by the TCG's tests,
     the PRM trained on them from the policy. Returns its folder (`prm.load_prm`
     loads it); a cache hit after chapter 05 ran with the same settings."""
+    profile = get_profile(profile).for_seed(seed)
     adapter, loaded = policy(profile, "pseudocode", seed)
     tests = generated_tests(profile, seed, (problems,))
     _, records, _ = search_trees(profile, "pseudocode", problems, "prm_train", seed, loaded, adapter, tests,
