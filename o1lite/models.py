@@ -196,7 +196,9 @@ def _build_job(cfg: TinyConfig) -> Path:
 
 def ensure_tiny_bases(cfgs: Sequence[TinyConfig]) -> list[Path]:
     """`ensure_tiny_base` for several configs (one per seed, `Profile.for_seed`): the missing ones are
-    built side by side in `o1lite.pool`'s processes on a CPU (one alone, in this process)."""
+    built side by side in `o1lite.pool`'s processes on a CPU (one alone, in this process). Either way
+    gives the same weights: seed 1's base built in a 1-thread process and with 2 threads came out
+    identical bit for bit (the AVX-512 VM, 2026-12-06)."""
     from .pool import run_jobs
 
     missing = [cfg for cfg in dict.fromkeys(cfgs) if not (tiny_base_dir(cfg) / "pretrain_log.json").exists()]

@@ -86,6 +86,9 @@ def test_several_missing_bases_are_built_side_by_side_before_the_jobs_start(monk
     logs = [models.pretrain_log(models.tiny_base_dir(p.tiny)) for p in bases]
     assert [log["config"]["seed"] for log in logs] == [3, 4]
     assert {log["torch_threads"] for log in logs} == {1}  # built side by side, one thread each
+    # each base trained its own tokenizer: a seed's model must be read with its own (chapter 02 once was not)
+    vocabularies = [AutoTokenizer.from_pretrained(models.tiny_base_dir(p.tiny)).get_vocab() for p in bases]
+    assert vocabularies[0] != vocabularies[1]
 
 
 def test_chapter_02s_seeds_build_side_by_side(micro_base, monkeypatch):
