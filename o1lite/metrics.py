@@ -68,9 +68,10 @@ def sampling_pass_rate(passes: Sequence[bool]) -> float:
 # problems each time. Its numbers are then a matrix, scores[seed][problem],
 # and both sources of noise belong in the CI: the two-level bootstrap
 # resamples seeds, then problems. On the tiny profile each seed also has its
-# own base (`Profile.for_seed`), so the seeds carry the base's spread too. Two methods scored on the same problems
-# under the same seeds are *paired*: their difference is bootstrapped as one
-# matrix, which is far tighter than comparing two separate CIs.
+# own base (`Profile.for_seed`), so the seeds carry the base's spread too.
+# Two methods scored on the same problems under the same seeds are *paired*:
+# their difference is bootstrapped as one matrix, which is far tighter than
+# comparing two separate CIs.
 
 
 def _matrix(scores) -> "np.ndarray":
