@@ -12,6 +12,7 @@ Introduced in chapter 00; chapter 03 adds step-wise generation on top.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import torch
@@ -95,6 +96,20 @@ def sample_with_generate(model, tokenizer, prompts: Sequence[str], n: int = 1, t
     return [outputs[i * n:(i + 1) * n] for i in range(len(prompts))]
 
 
+def check_same_base(model, tokenizer) -> None:
+    """Refuse a model and a tokenizer read from two different folders. Each tiny base trains its own
+    tokenizer (one per seed, `Profile.for_seed`), so another base's tokenizer encodes the prompt into
+    ids the model never learned and every completion comes out wrong, without an error. A model or
+    tokenizer not read from a folder (built in memory, or a hub id) is not checked."""
+    model_source = getattr(getattr(model, "config", None), "_name_or_path", None) or ""
+    tokenizer_source = getattr(tokenizer, "name_or_path", None) or ""
+    if not (model_source and tokenizer_source and Path(model_source).is_dir() and Path(tokenizer_source).is_dir()):
+        return
+    if Path(model_source).resolve() != Path(tokenizer_source).resolve():
+        raise ValueError(f"the model was read from {model_source} but the tokenizer from {tokenizer_source}: "
+                         f"load both from one base (models.load_model(profile.for_seed(seed)) gives a matching pair)")
+
+
 def _check_copies(copies: int, count_name: str, unit: str, temperature: float) -> None:
     if copies < 1:
         raise ValueError(f"{count_name} must be at least 1")
@@ -122,6 +137,7 @@ def _batches(model, tokenizer, texts, copies: int, count_name: str, unit: str, t
     many times, seed once, and yield (batch, left-padded encoding, decoding
     options: greedy at temperature 0, else sampling with `top_p`)."""
     _check_copies(copies, count_name, unit, temperature)
+    check_same_base(model, tokenizer)
     tokenizer.padding_side = "left"
     device = next(model.parameters()).device
     if temperature > 0:
@@ -375,6 +391,7 @@ def _decode(model, tokenizer, prefixes: Sequence[str], counts: Sequence[int], un
     forward pass per token; ended rows leave the batch once half of the rows
     still in it are done (a copy costs a whole cache).
     """
+    check_same_base(model, tokenizer)
     device = next(model.parameters()).device
     rows = [i for i, n in enumerate(counts) for _ in range(n)]
     if not rows:

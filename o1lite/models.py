@@ -93,6 +93,11 @@ def tiny_base_dir(cfg: TinyConfig = TinyConfig()) -> Path:
     return runs_dir() / "tiny" / "base" / cfg.key()
 
 
+def tiny_base_built(cfg: TinyConfig = TinyConfig()) -> bool:
+    """Whether the base for `cfg` is built: its `pretrain_log.json`, written last, is there."""
+    return (tiny_base_dir(cfg) / "pretrain_log.json").exists()
+
+
 class _StopAt(TrainerCallback):
     """Stop training after `steps` optimiser steps, wherever the schedule is."""
 
@@ -183,7 +188,7 @@ def build_tiny_base(cfg: TinyConfig = TinyConfig(), out_dir: str | Path | None =
 def ensure_tiny_base(cfg: TinyConfig = TinyConfig(), rebuild: bool = False, progress: bool = True) -> Path:
     """The cached tiny base for `cfg`, built first if missing (or if `rebuild`)."""
     out = tiny_base_dir(cfg)
-    if rebuild or not (out / "pretrain_log.json").exists():
+    if rebuild or not tiny_base_built(cfg):
         if out.exists():
             _remove_tree(out)
         build_tiny_base(cfg, out, progress=progress)
@@ -201,7 +206,7 @@ def ensure_tiny_bases(cfgs: Sequence[TinyConfig]) -> list[Path]:
     identical bit for bit (the AVX-512 VM, 2026-12-06)."""
     from .pool import run_jobs
 
-    missing = [cfg for cfg in dict.fromkeys(cfgs) if not (tiny_base_dir(cfg) / "pretrain_log.json").exists()]
+    missing = [cfg for cfg in dict.fromkeys(cfgs) if not tiny_base_built(cfg)]
     if len(missing) == 1:
         ensure_tiny_base(missing[0], progress=False)
     elif missing:

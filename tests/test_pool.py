@@ -68,7 +68,7 @@ def test_a_training_does_not_depend_on_what_ran_before_it(micro_base, tmp_path):
 def base_is_there(profile):
     from o1lite import models
 
-    return (models.tiny_base_dir(profile.tiny) / "pretrain_log.json").exists()
+    return models.tiny_base_built(profile.tiny)
 
 
 def test_several_missing_bases_are_built_side_by_side_before_the_jobs_start(monkeypatch, tmp_path):

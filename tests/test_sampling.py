@@ -161,3 +161,26 @@ def test_a_policy_samples_from_its_own_nucleus(micro):
     wide = LanguagePolicy(model, tokenizer, "vanilla", temperature=1.5, max_new_tokens=16)
     assert narrow.sample(problems, n=3, seed=1) == [c * 3 for c in greedy]
     assert wide.sample(problems, n=3, seed=1) != [c * 3 for c in greedy]
+
+
+def test_a_tokenizer_from_another_seeds_base_is_refused(micro):
+    """Each seed's tiny base trains its own tokenizer: sampling a model with another base's tokenizer
+    gives wrong programs without an error (chapter 02 once scored seeds 1 and 2 this way), so the
+    samplers refuse the pair in one line. A model with adapters merged keeps its base's folder."""
+    from peft import get_peft_model
+
+    from o1lite import models
+    from o1lite.generation import sample, sample_steps_shared, sample_with_generate
+
+    model, tokenizer, prompts = micro
+    _, other_tokenizer = models.load_model(get_profile("tiny", smoke=True).for_seed(1))
+    assert other_tokenizer.name_or_path != tokenizer.name_or_path
+    with pytest.raises(ValueError, match="the tokenizer from .*load both from one base"):
+        sample(model, other_tokenizer, prompts[:1], max_new_tokens=4)
+    with pytest.raises(ValueError, match="load both from one base"):
+        sample_with_generate(model, other_tokenizer, prompts[:1], max_new_tokens=4)
+    with pytest.raises(ValueError, match="load both from one base"):
+        sample_steps_shared(model, other_tokenizer, prompts[:1], [1], [0], stop="\n", max_new_tokens=4)
+    fresh, _ = models.load_model(get_profile("tiny", smoke=True))
+    merged = get_peft_model(fresh, models.lora_config(rank=2)).merge_and_unload()
+    assert len(sample(merged, tokenizer, prompts[:1], max_new_tokens=4)[0]) == 1
