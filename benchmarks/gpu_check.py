@@ -14,8 +14,9 @@ JSON to `--out`, default `runs/gpu_check.json`, after each one):
    sizes, layer count and 151,936-token vocabulary, bf16; written by
    `o1lite.checkpoints`): LoRA SFT steps through `o1lite.training.sft_lora`
    (TRL's SFTTrainer), GRPO steps through `o1lite.stages.rl.grpo_lora`
-   (TRL's GRPOTrainer), and batched generation; tokens per second for
-   training and for generation, and peak GPU memory, for each;
+   (TRL's GRPOTrainer), and batched generation, through `generate` and
+   through the chapters' own sampler (`o1lite.generation.sample`); tokens
+   per second for training and for generation, and peak GPU memory, for each;
 3. the tiny pipeline's smoke run on this device (`python -m o1lite
    reproduce --profile tiny -p SMOKE=True -p SEEDS=1`, every chapter), with
    its wall time, given what is left of `--budget` (480 s: the whole check
@@ -185,6 +186,24 @@ def qwen_shape(size: str, quick: bool, folder: Path) -> list[dict]:
     seconds = time.perf_counter() - started
     records.append({"check": f"{name} generation", "batch": batch, "new_tokens": new,
                     "tokens_per_s": round(batch * new / seconds), "peak_gib": peak()})
+
+    # The same prompts through the chapters' sampler (one prefill per prompt, finished rows leave the
+    # batch). It cannot force a length: random weights seldom end a row early, and the tokens it wrote
+    # are counted by encoding its completions again (close to, not exactly, what it decoded).
+    from o1lite.generation import sample
+
+    if gpu:
+        torch.cuda.reset_peak_memory_stats()
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    completions = sample(model, tokenizer, [p.prompt for p in problems[:batch]], temperature=0.8,
+                         max_new_tokens=new, batch_size=batch)
+    if gpu:
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - started
+    written = sum(len(tokenizer(rows[0], add_special_tokens=False).input_ids) for rows in completions)
+    records.append({"check": f"{name} generation (o1lite sampler)", "batch": batch, "max_new_tokens": new,
+                    "new_tokens_about": written, "tokens_per_s": round(written / seconds), "peak_gib": peak()})
     return records
 
 
