@@ -134,6 +134,17 @@ def qwen_shape(size: str, quick: bool, folder: Path) -> list[dict]:
     def peak() -> float | None:
         return round(torch.cuda.max_memory_allocated() / 2**30, 2) if gpu else None
 
+    def timed(run):
+        """(what `run()` returns, its seconds), the GPU synchronised around it, peak memory counted from its start."""
+        if gpu:
+            torch.cuda.reset_peak_memory_stats()
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        result = run()
+        if gpu:
+            torch.cuda.synchronize()
+        return result, time.perf_counter() - started
+
     problems = load_problems("synthetic", "train", n=64, seed=0)
     # SFT: prompt = the problem, completion = its reference program
     rows = datasets.Dataset.from_list([{"prompt": p.prompt, "completion": p.reference} for p in problems])
@@ -174,16 +185,9 @@ def qwen_shape(size: str, quick: bool, folder: Path) -> list[dict]:
     batch, new = (4, 16) if quick else (64, 256)
     tokenizer.padding_side = "left"
     encoded = tokenizer([p.prompt for p in problems[:batch]], return_tensors="pt", padding=True).to(model.device)
-    if gpu:
-        torch.cuda.reset_peak_memory_stats()
-        torch.cuda.synchronize()
-    started = time.perf_counter()
     with torch.no_grad():
-        model.generate(**encoded, max_new_tokens=new, min_new_tokens=new, do_sample=True, temperature=0.8,
-                       pad_token_id=tokenizer.pad_token_id)
-    if gpu:
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - started
+        _, seconds = timed(lambda: model.generate(**encoded, max_new_tokens=new, min_new_tokens=new, do_sample=True,
+                                                  temperature=0.8, pad_token_id=tokenizer.pad_token_id))
     records.append({"check": f"{name} generation", "batch": batch, "new_tokens": new,
                     "tokens_per_s": round(batch * new / seconds), "peak_gib": peak()})
 
@@ -192,15 +196,8 @@ def qwen_shape(size: str, quick: bool, folder: Path) -> list[dict]:
     # are counted by encoding its completions again (close to, not exactly, what it decoded).
     from o1lite.generation import sample
 
-    if gpu:
-        torch.cuda.reset_peak_memory_stats()
-        torch.cuda.synchronize()
-    started = time.perf_counter()
-    completions = sample(model, tokenizer, [p.prompt for p in problems[:batch]], temperature=0.8,
-                         max_new_tokens=new, batch_size=batch)
-    if gpu:
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - started
+    completions, seconds = timed(lambda: sample(model, tokenizer, [p.prompt for p in problems[:batch]], temperature=0.8,
+                                                max_new_tokens=new, batch_size=batch))
     written = sum(len(tokenizer(rows[0], add_special_tokens=False).input_ids) for rows in completions)
     records.append({"check": f"{name} generation (o1lite sampler)", "batch": batch, "max_new_tokens": new,
                     "new_tokens_about": written, "tokens_per_s": round(written / seconds), "peak_gib": peak()})
