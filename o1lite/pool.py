@@ -14,12 +14,21 @@ jobs run one after another in this process; on a CPU with a tiny profile
 
 `function` must be importable (defined in a module, not a notebook cell),
 and jobs print nothing the notebook would see: they return what to show.
+
+Stopping: a job that fails lets the running ones finish (their models are
+cached, so a re-run picks them up) and starts no more. An interrupt (the
+notebook's stop button, Ctrl-C) stops the running jobs too, at once. A
+process that dies without a word (a kernel killed or restarted) takes its
+jobs along on Linux: each job's process asks the kernel for SIGTERM when
+the process that started it ends.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Sequence
 
@@ -48,7 +57,20 @@ def _bases(profile) -> list:
     return list(profile) if isinstance(profile, (list, tuple)) else [profile]
 
 
-def _start_worker(threads: int) -> None:
+def _stop_with(parent: int) -> None:
+    """Linux: this process gets SIGTERM when `parent`, the process that started it, ends
+    (`PR_SET_PDEATHSIG`), so no job trains on for nobody after a kernel is killed."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it ended before the request was made
+        os._exit(1)
+
+
+def _start_worker(threads: int, parent: int) -> None:
+    _stop_with(parent)
     os.environ["OMP_NUM_THREADS"] = str(threads)  # before torch is imported: models.configure_threads reads it
     import torch
 
@@ -76,11 +98,15 @@ def run_jobs(function: Callable[..., Any], jobs: Sequence[Sequence[Any]], profil
     ensure_tiny_bases([get_profile(p).tiny for p in _bases(profile) if get_profile(p).is_tiny])
     threads = max(1, torch_threads() // processes)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no notebook state, no forked threads
-    with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_worker, initargs=(threads,)) as pool:
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_worker,
+                             initargs=(threads, os.getpid())) as pool:
         futures = [pool.submit(function, *job) for job in jobs]
         try:
             return [future.result() for future in futures]
-        except BaseException:
-            for future in futures:  # a failed job: the waiting ones never start, the running ones finish
+        except BaseException as stop:
+            for future in futures:  # the waiting jobs never start
                 future.cancel()
+            if not isinstance(stop, Exception):  # an interrupt: the running ones stop too, not when they finish
+                for process in list(pool._processes.values()):  # the executor's processes (no public handle before 3.14)
+                    process.terminate()
             raise

@@ -1,6 +1,11 @@
 """`o1lite.pool`: seeds' jobs side by side, and trainings that seed themselves."""
 
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,16 +15,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from o1lite import pool, training
 from o1lite.problems import load_problems
-
-
-def where_am_i(tag):
-    return tag, os.getpid(), torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
-
-
-def fails(message):
-    if "broke" in message:
-        raise RuntimeError(message)
-    return message
+from pool_jobs import base_is_there, fails, where_am_i
 
 
 def test_jobs_run_in_other_processes_and_come_back_in_order(monkeypatch):
@@ -65,24 +61,29 @@ def test_a_training_does_not_depend_on_what_ran_before_it(micro_base, tmp_path):
     assert all(torch.equal(first[k], second[k]) for k in first)
 
 
-def base_is_there(profile):
-    from o1lite import models
-
-    return models.tiny_base_built(profile.tiny)
-
-
-def test_several_missing_bases_are_built_side_by_side_before_the_jobs_start(monkeypatch, tmp_path):
-    """One base per seed (`Profile.for_seed`): the pool builds the missing ones once, in processes of
-    their own, before the jobs start (side by side, each job would build them), and each is the
-    base that seed's profile names."""
-    from o1lite import models
+@pytest.fixture(scope="module")
+def two_seed_bases(tmp_path_factory):
+    """Two seeds' missing bases (`Profile.for_seed`) given to `run_jobs` with jobs that ask whether
+    their base is there: (the jobs' answers, the two profiles). Chapter 02's test reuses the bases."""
     from o1lite.profiles import get_profile
 
-    monkeypatch.setenv("O1LITE_RUNS_DIR", str(tmp_path))
-    monkeypatch.setenv("OMP_NUM_THREADS", "2")
     bases = [get_profile("tiny", smoke=True).for_seed(seed) for seed in (3, 4)]
-    assert not any(base_is_there(p) for p in bases)
-    assert pool.run_jobs(base_is_there, [(p,) for p in bases], bases, processes=2) == [True, True]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("O1LITE_RUNS_DIR", str(tmp_path_factory.getbasetemp() / "runs"))  # the suite's (conftest.py)
+        patch.setenv("OMP_NUM_THREADS", "2")
+        missing_before = not any(base_is_there(p) for p in bases)
+        answers = pool.run_jobs(base_is_there, [(p,) for p in bases], bases, processes=2)
+    return missing_before, answers, bases
+
+
+def test_several_missing_bases_are_built_side_by_side_before_the_jobs_start(two_seed_bases):
+    """One base per seed: the pool builds the missing ones once, in processes of their own, before
+    the jobs start (side by side, each job would build them), and each is the base that seed's
+    profile names."""
+    from o1lite import models
+
+    missing_before, answers, bases = two_seed_bases
+    assert missing_before and answers == [True, True]
     logs = [models.pretrain_log(models.tiny_base_dir(p.tiny)) for p in bases]
     assert [log["config"]["seed"] for log in logs] == [3, 4]
     assert {log["torch_threads"] for log in logs} == {1}  # built side by side, one thread each
@@ -91,9 +92,9 @@ def test_several_missing_bases_are_built_side_by_side_before_the_jobs_start(monk
     assert vocabularies[0] != vocabularies[1]
 
 
-def test_chapter_02s_seeds_build_side_by_side(micro_base, monkeypatch):
+def test_chapter_02s_seeds_build_side_by_side(micro_base, two_seed_bases, monkeypatch):
     """What chapter 02 runs through the pool: two seeds' TCG builds, each in a process of its own,
-    their progress lines shown afterwards under their seeds."""
+    their progress lines shown afterwards under their seeds (on the bases of the test above)."""
     from dataclasses import replace
 
     from o1lite.profiles import get_profile
@@ -102,13 +103,13 @@ def test_chapter_02s_seeds_build_side_by_side(micro_base, monkeypatch):
     monkeypatch.setenv("O1LITE_JOBS", "2")
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     profile = get_profile("tiny", smoke=True)
-    configs = [replace(tcg.MICRO_TCG, seed=seed) for seed in (5, 6)]
+    configs = [replace(tcg.MICRO_TCG, seed=seed) for seed in (3, 4)]
     lines = []
     folders = tcg.build_tcgs(profile, configs, progress=lines.append, sandbox_workers=1)
     assert folders == [tcg.tcg_dir(profile, config) for config in configs]
     assert all((folder / "tcg.json").exists() for folder in folders)
-    assert [tcg.read_build(folder)[0]["base"] for folder in folders] == [profile.for_seed(seed).base_id for seed in (5, 6)]
-    assert [line.split(" · ")[0] for line in lines] == ["seed 5", "seed 5", "seed 6", "seed 6"]  # SFT, then DPO, per seed
+    assert [tcg.read_build(folder)[0]["base"] for folder in folders] == [profile.for_seed(seed).base_id for seed in (3, 4)]
+    assert [line.split(" · ")[0] for line in lines] == ["seed 3", "seed 3", "seed 4", "seed 4"]  # SFT, then DPO, per seed
 
 
 def test_chapter_03s_evaluations_come_back_from_their_processes(micro_base, monkeypatch):
@@ -130,3 +131,60 @@ def test_chapter_03s_evaluations_come_back_from_their_processes(micro_base, monk
         assert (greedy.n, sampled.n) == (here["test"][0].n, here["test"][1].n) == (1, 2)
         assert [len(c) for c in sampled.completions] == [len(c) for c in here["test"][1].completions] == [2, 2]
     assert [e.completions for e in there[0]["test"]] == [e.completions for e in there[1]["test"]]
+
+
+STOPPED_RUN = """import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a kernel (a shell's background job ignores SIGINT)
+sys.path.insert(0, {tests!r})
+from pool_jobs import sleep_here
+from o1lite import pool
+
+if __name__ == "__main__":
+    try:
+        pool.run_jobs(sleep_here, [({folder!r}, 300), ({folder!r}, 300)], processes=2)
+    except KeyboardInterrupt:
+        print("interrupted")
+"""
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as handle:  # a child not yet reaped is gone too
+        return handle.read().split(") ")[-1][0] != "Z"
+
+
+def _wait(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return condition()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal is Linux's")
+def test_an_interrupt_or_a_killed_kernel_stops_the_running_jobs(tmp_path):
+    """Two runs of two 5-minute jobs each. The notebook's stop button (SIGINT) reaches the caller
+    at once and stops its jobs, not when they finish; a kernel killed outright (SIGKILL, nothing of
+    it runs) takes its jobs along. Before, both left the jobs running (a killed run's for good)."""
+    runs = {}
+    for name in ("interrupted", "killed"):
+        folder = tmp_path / name
+        folder.mkdir()
+        script = tmp_path / f"{name}.py"
+        script.write_text(STOPPED_RUN.format(tests=str(Path(__file__).parent), folder=str(folder)))
+        runs[name] = (folder, subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True))
+    try:
+        assert _wait(lambda: all(len(list(folder.iterdir())) == 2 for folder, _ in runs.values()), 240), "the jobs never started"
+        jobs = {name: [int(path.name) for path in folder.iterdir()] for name, (folder, _) in runs.items()}
+        runs["interrupted"][1].send_signal(signal.SIGINT)
+        runs["killed"][1].kill()
+        assert runs["interrupted"][1].wait(timeout=30) == 0
+        assert runs["interrupted"][1].stdout.read().strip() == "interrupted"
+        assert _wait(lambda: not any(_alive(pid) for pids in jobs.values() for pid in pids), 20), \
+            {name: [pid for pid in pids if _alive(pid)] for name, pids in jobs.items()}
+    finally:
+        for _, process in runs.values():
+            process.kill()
+            process.wait()
