@@ -99,7 +99,8 @@ def sample_with_generate(model, tokenizer, prompts: Sequence[str], n: int = 1, t
 def check_same_base(model, tokenizer) -> None:
     """Refuse a model and a tokenizer read from two different folders. Each tiny base trains its own
     tokenizer (one per seed, `Profile.for_seed`), so another base's tokenizer encodes the prompt into
-    ids the model never learned and every completion comes out wrong, without an error. A model or
+    ids the model never learned and every completion comes out wrong, without an error (the samplers
+    and the trainings, `training._train` and `rl.grpo_lora`, call it). A model or
     tokenizer not read from a folder (built in memory, or a hub id) is not checked."""
     model_source = getattr(getattr(model, "config", None), "_name_or_path", None) or ""
     tokenizer_source = getattr(tokenizer, "name_or_path", None) or ""

@@ -46,6 +46,9 @@ def _sft_trainer():
 def _train(trainer_class, config_class, model, tokenizer, dataset, out_dir, *, steps, batch_size,
            learning_rate, rank, max_length, seed, peft_config, extra_log, **options: Any) -> dict:
     """Run one TRL trainer with CPU-friendly settings; save the adapter and its log."""
+    from .generation import check_same_base
+
+    check_same_base(model, tokenizer)  # another base's tokenizer trains on ids the model reads as other tokens
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     on_gpu = torch.cuda.is_available()

@@ -31,6 +31,23 @@ def test_sft_lora_saves_an_adapter_that_changes_the_model(micro_base, tmp_path):
         assert not torch.allclose(tuned(**batch).logits, base(**batch).logits)
 
 
+def test_a_training_refuses_another_seeds_tokenizer(micro_base, tmp_path):
+    """As the samplers do (tests/test_sampling.py): each seed's base has its own tokenizer, and training
+    one base on another's token ids fails nowhere and learns nothing useful, so it stops in one line."""
+    from o1lite.stages import rl
+
+    problems = load_problems("synthetic", "train", n=8)
+    dataset = Dataset.from_dict({"prompt": [p.prompt for p in problems],
+                                 "completion": [p.reference[len(p.prompt):] for p in problems]})
+    model = AutoModelForCausalLM.from_pretrained(micro_base)
+    _, other_tokenizer = models.load_model(get_profile("tiny", smoke=True).for_seed(1))
+    with pytest.raises(ValueError, match="load both from one base"):
+        training.sft_lora(model, other_tokenizer, dataset, tmp_path / "sft", steps=1, batch_size=4)
+    with pytest.raises(ValueError, match="load both from one base"):
+        rl.grpo_lora(model, other_tokenizer, dataset, [], rl.RLConfig(), tmp_path / "grpo")
+    assert not (tmp_path / "sft").exists() and not (tmp_path / "grpo").exists()  # refused before anything was written
+
+
 @pytest.mark.parametrize("loss_type", ["chunked_nll", "nll"])  # TRL's default, and what the policies train with
 def test_length_balanced_micro_batches_take_the_step_one_batch_takes(micro_base, tmp_path, loss_type):
     """Two micro-batches of similar length (the default) against one padded batch: three

@@ -208,8 +208,10 @@ def grpo_lora(model, tokenizer, dataset, reward_funcs, config: RLConfig, out_dir
     from transformers import PrinterCallback
     from trl import GRPOConfig, GRPOTrainer
 
+    from ..generation import check_same_base
     from ..models import lora_config
 
+    check_same_base(model, tokenizer)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     trainer = GRPOTrainer(model=model, args=GRPOConfig(**grpo_settings(config, out, **overrides)),
