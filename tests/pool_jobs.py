@@ -24,8 +24,29 @@ def base_is_there(profile):
     return models.tiny_base_built(profile.tiny)
 
 
+def death_signal() -> int:
+    """The signal this process gets when its parent dies (`PR_GET_PDEATHSIG`; 0: none)."""
+    import ctypes
+
+    found = ctypes.c_int(0)
+    ctypes.CDLL(None, use_errno=True).prctl(2, ctypes.byref(found), 0, 0, 0)  # 2: PR_GET_PDEATHSIG
+    return found.value
+
+
 def sleep_here(folder, seconds):
-    """Say where it runs (a file named by its process id), then sleep: a job still running."""
-    (Path(folder) / str(os.getpid())).touch()
+    """Say where it runs (a file named by its process id, holding the signal its parent's death
+    sends it), then sleep: a job still running."""
+    written = Path(folder) / f".{os.getpid()}"
+    written.write_text(str(death_signal()))
+    written.rename(Path(folder) / str(os.getpid()))  # whole: a reader never finds it empty
     time.sleep(seconds)
     return seconds
+
+
+def stop_with_parent_then_sleep(folder, seconds):
+    """What a pool's process does first (`pool._stop_with`), then `sleep_here`, without the imports of a
+    pool's process: the test of a killed parent needs no torch."""
+    from o1lite import pool
+
+    pool._stop_with(os.getppid())
+    sleep_here(folder, seconds)

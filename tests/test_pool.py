@@ -133,7 +133,7 @@ def test_chapter_03s_evaluations_come_back_from_their_processes(micro_base, monk
     assert [e.completions for e in there[0]["test"]] == [e.completions for e in there[1]["test"]]
 
 
-STOPPED_RUN = """import signal, sys
+INTERRUPTED_RUN = """import signal, sys
 signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a kernel (a shell's background job ignores SIGINT)
 sys.path.insert(0, {tests!r})
 from pool_jobs import sleep_here
@@ -144,6 +144,16 @@ if __name__ == "__main__":
         pool.run_jobs(sleep_here, [({folder!r}, 300), ({folder!r}, 300)], processes=2)
     except KeyboardInterrupt:
         print("interrupted")
+"""
+
+KILLED_PARENT = """import multiprocessing, sys
+sys.path.insert(0, {tests!r})
+from pool_jobs import stop_with_parent_then_sleep
+
+if __name__ == "__main__":
+    child = multiprocessing.get_context("spawn").Process(target=stop_with_parent_then_sleep, args=({folder!r}, 300))
+    child.start()
+    child.join()
 """
 
 
@@ -165,19 +175,24 @@ def _wait(condition, seconds):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal is Linux's")
 def test_an_interrupt_or_a_killed_kernel_stops_the_running_jobs(tmp_path):
-    """Two runs of two 5-minute jobs each. The notebook's stop button (SIGINT) reaches the caller
-    at once and stops its jobs, not when they finish; a kernel killed outright (SIGKILL, nothing of
-    it runs) takes its jobs along. Before, both left the jobs running (a killed run's for good)."""
+    """The notebook's stop button (SIGINT) reaches the caller of two 5-minute jobs at once and stops
+    them, not when they finish (before, it waited them out). A kernel killed outright (SIGKILL: nothing
+    of it runs) takes its jobs along: each job's process asks for SIGTERM when its parent dies, shown
+    here by the pool's processes and, without torch's import time, by one process that asks the same
+    way and whose parent is killed (before, such jobs ran on for good)."""
     runs = {}
-    for name in ("interrupted", "killed"):
+    for name, script in (("interrupted", INTERRUPTED_RUN), ("killed", KILLED_PARENT)):
         folder = tmp_path / name
         folder.mkdir()
-        script = tmp_path / f"{name}.py"
-        script.write_text(STOPPED_RUN.format(tests=str(Path(__file__).parent), folder=str(folder)))
-        runs[name] = (folder, subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True))
+        path = tmp_path / f"{name}.py"
+        path.write_text(script.format(tests=str(Path(__file__).parent), folder=str(folder)))
+        runs[name] = (folder, subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE, text=True))
     try:
-        assert _wait(lambda: all(len(list(folder.iterdir())) == 2 for folder, _ in runs.values()), 240), "the jobs never started"
-        jobs = {name: [int(path.name) for path in folder.iterdir()] for name, (folder, _) in runs.items()}
+        started = lambda: {name: [path for path in folder.iterdir() if path.name.isdigit()]  # noqa: E731
+                           for name, (folder, _) in runs.items()}
+        assert _wait(lambda: [len(found) for found in started().values()] == [2, 1], 240), "the jobs never started"
+        jobs = {name: [int(path.name) for path in found] for name, found in started().items()}
+        assert {path.read_text() for found in started().values() for path in found} == {str(int(signal.SIGTERM))}
         runs["interrupted"][1].send_signal(signal.SIGINT)
         runs["killed"][1].kill()
         assert runs["interrupted"][1].wait(timeout=30) == 0
