@@ -16,7 +16,8 @@ jobs run one after another in this process; on a CPU with a tiny profile
 and jobs print nothing the notebook would see: they return what to show.
 
 Stopping: a job that fails lets the running ones finish (their models are
-cached, so a re-run picks them up) and starts no more. An interrupt (the
+cached, so a re-run picks them up), and the one the executor has already
+queued beside them; no other job starts. An interrupt (the
 notebook's stop button, Ctrl-C) stops the running jobs too, at once. A
 process that dies without a word (a kernel killed or restarted) takes its
 jobs along on Linux: each job's process asks the kernel for SIGTERM when
