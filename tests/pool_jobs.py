@@ -18,10 +18,12 @@ def fails(message):
     return message
 
 
-def base_is_there(profile):
+def base_is_there(profile, tag=None):
+    """Whether `profile`'s tiny base is built; with a `tag`, also `where_am_i(tag)`."""
     from o1lite import models
 
-    return models.tiny_base_built(profile.tiny)
+    built = models.tiny_base_built(profile.tiny)
+    return built if tag is None else (built, *where_am_i(tag))
 
 
 def death_signal() -> int:

@@ -18,14 +18,6 @@ from o1lite.problems import load_problems
 from pool_jobs import base_is_there, fails, where_am_i
 
 
-def test_jobs_run_in_other_processes_and_come_back_in_order(monkeypatch):
-    monkeypatch.setenv("OMP_NUM_THREADS", "2")
-    results = pool.run_jobs(where_am_i, [("a",), ("b",), ("c",)], processes=2)
-    assert [tag for tag, *_ in results] == ["a", "b", "c"]
-    assert all(pid != os.getpid() for _, pid, _, _ in results)
-    assert {(threads, omp) for _, _, threads, omp in results} == {(1, "1")}  # two processes share two threads
-
-
 def test_one_process_runs_the_jobs_here_and_a_failure_reaches_the_caller():
     assert pool.run_jobs(where_am_i, [("a",)])[0][1] == os.getpid()
     with pytest.raises(RuntimeError, match="seed 2 broke"):
@@ -63,9 +55,10 @@ def test_a_training_does_not_depend_on_what_ran_before_it(micro_base, tmp_path):
 
 @pytest.fixture(scope="module")
 def two_seed_bases(tmp_path_factory):
-    """Two seeds' missing bases (`Profile.for_seed`) given to `run_jobs` with jobs that ask whether
-    their base is there: (missing before?, the jobs' answers, the two profiles). Chapter 02's test
-    reuses the bases. No other test of the session may build seeds 3 and 4 (the others use seed 1)."""
+    """Two seeds' missing bases (`Profile.for_seed`) given to `run_jobs` with three jobs (two processes)
+    that ask whether their base is there and say where they run: (missing before?, the jobs' answers,
+    the two profiles). Chapter 02's test reuses the bases (each pool costs seconds of imports). No
+    other test of the session may build seeds 3 and 4 (the others use seed 1)."""
     from o1lite.profiles import get_profile
 
     bases = [get_profile("tiny", smoke=True).for_seed(seed) for seed in (3, 4)]
@@ -73,8 +66,15 @@ def two_seed_bases(tmp_path_factory):
         patch.setenv("O1LITE_RUNS_DIR", str(tmp_path_factory.getbasetemp() / "runs"))  # the suite's (conftest.py)
         patch.setenv("OMP_NUM_THREADS", "2")
         missing_before = not any(base_is_there(p) for p in bases)
-        answers = pool.run_jobs(base_is_there, [(p,) for p in bases], bases, processes=2)
+        answers = pool.run_jobs(base_is_there, [(bases[0], "a"), (bases[1], "b"), (bases[0], "c")], bases, processes=2)
     return missing_before, answers, bases
+
+
+def test_jobs_run_in_other_processes_and_come_back_in_order(two_seed_bases):
+    _, answers, _ = two_seed_bases
+    assert [tag for _, tag, *_ in answers] == ["a", "b", "c"]
+    assert all(pid != os.getpid() for _, _, pid, _, _ in answers)
+    assert {(threads, omp) for *_, threads, omp in answers} == {(1, "1")}  # two processes share two threads
 
 
 def test_several_missing_bases_are_built_side_by_side_before_the_jobs_start(two_seed_bases):
@@ -84,7 +84,7 @@ def test_several_missing_bases_are_built_side_by_side_before_the_jobs_start(two_
     from o1lite import models
 
     missing_before, answers, bases = two_seed_bases
-    assert missing_before and answers == [True, True]
+    assert missing_before and [built for built, *_ in answers] == [True, True, True]
     logs = [models.pretrain_log(models.tiny_base_dir(p.tiny)) for p in bases]
     assert [log["config"]["seed"] for log in logs] == [3, 4]
     assert {log["torch_threads"] for log in logs} == {1}  # built side by side, one thread each
