@@ -35,6 +35,15 @@ def sandbox():
         yield box
 
 
+def process_gone(pid: int) -> bool:
+    """Whether process `pid` has ended: no longer in /proc, or a zombie its parent has not reaped yet."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
 def load_benchmark(name: str):
     """A script of benchmarks/ as a module (benchmarks/ is not a package), for tests of its pure parts."""
     import importlib.util

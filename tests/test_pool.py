@@ -15,6 +15,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from o1lite import pool, training
 from o1lite.problems import load_problems
+from conftest import process_gone
 from pool_jobs import base_is_there, fails, where_am_i
 
 
@@ -158,18 +159,6 @@ if __name__ == "__main__":
 """
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as handle:  # a child not yet reaped is gone too
-            return handle.read().split(") ")[-1][0] != "Z"
-    except FileNotFoundError:  # reaped in between
-        return False
-
-
 def _wait(condition, seconds):
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
@@ -201,11 +190,11 @@ def test_an_interrupt_or_a_killed_kernel_stops_the_running_jobs(tmp_path):
         runs["killed"][1].kill()
         assert runs["interrupted"][1].wait(timeout=30) == 0
         assert runs["interrupted"][1].stdout.read().strip() == "interrupted"
-        assert _wait(lambda: not any(_alive(pid) for pids in jobs.values() for pid in pids), 20), \
-            {name: [pid for pid in pids if _alive(pid)] for name, pids in jobs.items()}
+        assert _wait(lambda: all(process_gone(pid) for pids in jobs.values() for pid in pids), 20), \
+            {name: [pid for pid in pids if not process_gone(pid)] for name, pids in jobs.items()}
     finally:  # nothing left running, whatever failed (the sandbox tests look for stray processes)
         for _, process in runs.values():
             process.kill()
             process.wait()
-        for pid in [pid for pids in jobs.values() for pid in pids if _alive(pid)]:
+        for pid in [pid for pids in jobs.values() for pid in pids if not process_gone(pid)]:
             os.kill(pid, signal.SIGKILL)

@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+from conftest import process_gone
 
 from o1lite.problems.base import Problem, TestCase
 from o1lite.sandbox import CodecError, Sandbox, exact_equal
@@ -316,17 +317,9 @@ def test_close_stops_workers_and_rejects_new_jobs():
     box.close()
     box.close()  # idempotent
     for pid in pids:
-        assert not os.path.exists(f"/proc/{pid}") or _is_zombie_or_gone(pid)
+        assert process_gone(pid)
     with pytest.raises(RuntimeError):
         box.run_tests(ADD, "add", [TestCase((1, 1), 2)])
-
-
-def _is_zombie_or_gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except OSError:
-        return True
 
 
 # ------------------------------------------------------------------ codec
