@@ -2,9 +2,13 @@
 
 Each pool process is a fresh interpreter (spawn). Its initializer
 (`pool._start_worker`) sets the thread count, imports torch and silences the
-libraries' logs (`teaching.quiet`), which imports transformers and datasets.
-A chapter's jobs (trainings, evaluations) import those libraries anyway; a
-light job (the test suite's) pays for them only through the initializer.
+libraries' logs. Until 2026-12-06 it silenced them with `teaching.quiet()`,
+which imports transformers and datasets: 3.67x the CPU of a torch-only
+process (`pool_startup_2026-12-06.txt`). It now sets the libraries'
+environment variables instead (`pool.QUIET_ENVIRONMENT`) and sends what jobs
+print to /dev/null. A chapter's jobs (trainings, evaluations) import those
+libraries anyway; a light job (the test suite's) paid for them only through
+the initializer.
 
 This script times, in this process and one after another, `rounds` pools of
 two processes that each run one job returning its process id:

@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Sequence
 
@@ -60,25 +61,40 @@ def _bases(profile) -> list:
 
 def _stop_with(parent: int) -> None:
     """Linux: this process gets SIGTERM when `parent`, the process that started it, ends
-    (`PR_SET_PDEATHSIG`), so no job trains on for nobody after a kernel is killed."""
+    (`PR_SET_PDEATHSIG`), so no job trains on for nobody after a kernel is killed. Where the kernel
+    refuses the request (a seccomp filter), a warning says so and the jobs run without the guard."""
     if not sys.platform.startswith("linux"):
         return
-    import ctypes
+    from .sandbox.worker import PR_SET_PDEATHSIG, prctl
 
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    try:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError as refused:
+        warnings.warn(f"job process {os.getpid()} runs on if its notebook's kernel is killed ({refused}): "
+                      "after a killed kernel, stop it by hand", RuntimeWarning, stacklevel=2)
+        return
     if os.getppid() != parent:  # it ended before the request was made
         os._exit(1)
 
 
+# What a job's process sets before torch, transformers or datasets are imported (it starts bare, spawned):
+# no library logs or progress bars, as `teaching.quiet()` gives a chapter without importing the libraries.
+QUIET_ENVIRONMENT = {
+    "TRANSFORMERS_VERBOSITY": "error",
+    "DATASETS_VERBOSITY": "error",
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # transformers' own bars follow huggingface_hub's switch
+}
+
+
 def _start_worker(threads: int, parent: int) -> None:
     _stop_with(parent)
-    os.environ["OMP_NUM_THREADS"] = str(threads)  # before torch is imported: models.configure_threads reads it
+    os.environ.update(QUIET_ENVIRONMENT, OMP_NUM_THREADS=str(threads))  # models.configure_threads reads the last
+    # What jobs print (a Trainer's log dicts): the notebook would not see it, its log would. They return what to show.
+    sys.stdout = open(os.devnull, "w")
     import torch
 
-    from .teaching import quiet
-
     torch.set_num_threads(threads)
-    quiet()  # no library logs or progress bars: the notebook would not see them, its log would
 
 
 def run_jobs(function: Callable[..., Any], jobs: Sequence[Sequence[Any]], profile=None,
@@ -101,8 +117,10 @@ def run_jobs(function: Callable[..., Any], jobs: Sequence[Sequence[Any]], profil
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no notebook state, no forked threads
     with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_worker,
                              initargs=(threads, os.getpid())) as pool:
-        futures = [pool.submit(function, *job) for job in jobs]
-        try:
+        futures = []
+        try:  # submitting too: the processes start there, and an interrupt may land while they do
+            for job in jobs:
+                futures.append(pool.submit(function, *job))
             return [future.result() for future in futures]
         except BaseException as stop:
             for future in futures:  # the waiting jobs never start

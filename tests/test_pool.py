@@ -16,13 +16,32 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from o1lite import pool, training
 from o1lite.problems import load_problems
 from conftest import process_gone
-from pool_jobs import base_is_there, fails, where_am_i
+from pool_jobs import base_is_there, fails, says_a_lot, where_am_i
 
 
-def test_one_process_runs_the_jobs_here_and_a_failure_reaches_the_caller():
+def test_one_process_runs_the_jobs_here_and_a_failure_reaches_the_caller(capfd):
+    """A job's failure is raised here. What the jobs print or log (a Trainer's log dicts, the
+    libraries' warnings and progress bars) stays out of the output the notebook's log would show."""
     assert pool.run_jobs(where_am_i, [("a",)])[0][1] == os.getpid()
+    capfd.readouterr()
+    assert pool.run_jobs(says_a_lot, [("fine",), ("fine too",)], processes=2) == ["fine", "fine too"]
     with pytest.raises(RuntimeError, match="seed 2 broke"):
         pool.run_jobs(fails, [("fine?",), ("seed 2 broke",)], processes=2)
+    shown = capfd.readouterr()
+    assert "by a job" not in shown.out + shown.err
+
+
+def test_a_process_the_kernel_refuses_the_parent_death_signal_says_so(monkeypatch):
+    """Under a seccomp filter `prctl` may fail: the job process warns that nothing will stop it
+    when its kernel is killed, and runs its jobs all the same."""
+    from o1lite.sandbox import worker
+
+    def refused(option, arg):
+        raise OSError(1, "prctl: Operation not permitted")
+
+    monkeypatch.setattr(worker, "prctl", refused)
+    with pytest.warns(RuntimeWarning, match="runs on if its notebook's kernel is killed .*Operation not permitted"):
+        pool._stop_with(os.getppid())
 
 
 def test_workers_follow_o1lite_jobs(monkeypatch):

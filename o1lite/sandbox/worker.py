@@ -76,6 +76,7 @@ LOCK_DIR = "/tmp/o1lite-sandbox-slots"
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_DUMPABLE = 4
+PR_SET_PDEATHSIG = 1
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
@@ -95,7 +96,8 @@ def _check(rc: int, what: str) -> None:
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
-def _prctl(option: int, arg: int) -> None:
+def prctl(option: int, arg: int) -> None:
+    """`prctl(option, arg)`; an OSError that names the reason when the kernel refuses (also used by `o1lite.pool`)."""
     _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), "prctl")
 
 
@@ -183,7 +185,7 @@ class Worker:
 
     def isolate(self, hide: list[str]) -> None:
         try:
-            _prctl(PR_SET_CHILD_SUBREAPER, 1)
+            prctl(PR_SET_CHILD_SUBREAPER, 1)
         except OSError as exc:
             self.notes.append(f"no child subreaper ({exc.strerror}): daemonised grandchildren are found by uid only")
         if not self.is_root:
@@ -503,7 +505,7 @@ def _child(worker: Worker, job: dict, limits: list, wfd: int, nonce: bytes) -> N
             os.setgid(worker.uid)
             os.setuid(worker.uid)
         if worker.set_undumpable:
-            _prctl(PR_SET_DUMPABLE, 0)
+            prctl(PR_SET_DUMPABLE, 0)
     except BaseException:
         os._exit(EXIT_SETUP_FAILED)
     try:
@@ -718,7 +720,7 @@ def main() -> None:
     try:
         # Inherited by every child, so set once. Changing uid already makes a process
         # undumpable when the system's suid_dumpable is 0; children set it otherwise.
-        _prctl(PR_SET_NO_NEW_PRIVS, 1)
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
         with open("/proc/sys/fs/suid_dumpable") as handle:
             worker.set_undumpable = worker.uid is None or handle.read().strip() != "0"
     except OSError as exc:
