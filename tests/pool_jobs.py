@@ -19,16 +19,15 @@ def fails(message):
 
 
 def says_a_lot(message):
-    """`fails`, after a job that returns has printed, logged a warning through transformers' logger and
-    run a `datasets` map with its progress bar: all of it where a notebook's log would show it."""
-    if "broke" not in message:
-        import datasets
-        import transformers
+    """Print, log a warning through transformers' logger and run a `datasets` map with its progress
+    bar (all of it where a notebook's log would show it), then return `message`."""
+    import datasets
+    import transformers
 
-        print("printed by a job")
-        transformers.utils.logging.get_logger("transformers").warning("logged by a job")
-        datasets.Dataset.from_dict({"x": list(range(3))}).map(lambda row: row, desc="mapped by a job")
-    return fails(message)
+    print("printed by a job")
+    transformers.utils.logging.get_logger("transformers").warning("logged by a job")
+    datasets.Dataset.from_dict({"x": list(range(3))}).map(lambda row: row, desc="mapped by a job")
+    return message
 
 
 def base_is_there(profile, tag=None):
