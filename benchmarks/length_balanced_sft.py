@@ -30,7 +30,7 @@ on both, and prints:
     python benchmarks/length_balanced_sft.py                  # 3 seeds, about 12 minutes on 2 cores
     python benchmarks/length_balanced_sft.py --threads 1      # as chapter 03's side-by-side jobs train
 
-It changes nothing and no chapter reads it. Measured: see the README's Speed section.
+It changes nothing and no chapter reads it. Measured: see RESULTS.md, Speed.
 """
 
 from __future__ import annotations

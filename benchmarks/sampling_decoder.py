@@ -26,7 +26,7 @@ difference should hold 0).
     python benchmarks/sampling_decoder.py                 # about 5 minutes on 2 cores, after chapter 03 ran
     python benchmarks/sampling_decoder.py --threads 1     # as chapter 03's side-by-side jobs run
 
-It changes nothing and no chapter reads it. Measured: see the README's Speed section.
+It changes nothing and no chapter reads it. Measured: see RESULTS.md, Speed.
 """
 
 from __future__ import annotations

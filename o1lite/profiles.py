@@ -130,7 +130,7 @@ class Profile:
     def for_seed(self, seed: int) -> "Profile":
         """This profile with the base that belongs to `seed`: the tiny base pretrained with that seed
         (each of a chapter's seeds trains on its own base, so the spread over seeds carries the base's
-        too; see the README on the calibration); a checkpoint profile is one model, unchanged."""
+        too; see RESULTS.md on the calibration); a checkpoint profile is one model, unchanged."""
         return replace(self, tiny=replace(self.tiny, seed=seed)) if self.is_tiny else self
 
     @property

@@ -9,7 +9,7 @@ import pytest
 # The suite runs three smoke passes of the chapters beside its own tests, so the cores are always
 # oversubscribed. An idle OpenMP thread then sleeps instead of spinning on a core another process needs
 # (GNU OpenMP, which torch uses, spins by default). Set before torch is imported, here or in any child.
-# It changes no result, only how threads wait; `make test` measured it (README, Speed).
+# It changes no result, only how threads wait; `make test` measured it (RESULTS.md, Speed).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from o1lite.profiles import MICRO  # noqa: E402

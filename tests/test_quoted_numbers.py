@@ -1,4 +1,4 @@
-"""Every number the chapters and the README quote from a run agrees with the
+"""Every number the chapters, the README and RESULTS.md quote from a run agrees with the
 committed metrics file, and every direction they state has a CI that excludes 0.
 
 A quoted number names its metric right after it, in the text a reader sees:
@@ -97,8 +97,9 @@ def test_headline_numbers_name_their_metric(path):
     assert not untagged, f"bold numbers without a (`metric`) after them: {untagged}"
 
 
-def test_readme_numbers_match_the_metrics():
-    assert not problems_in((ROOT / "README.md").read_text(), None)
+@pytest.mark.parametrize("name", ["README.md", "RESULTS.md"])
+def test_readme_and_results_numbers_match_the_metrics(name):
+    assert not problems_in((ROOT / name).read_text(), None)
 
 
 def test_the_checker_catches_a_wrong_number_and_a_wrong_direction(tmp_path, monkeypatch):
