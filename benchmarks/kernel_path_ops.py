@@ -17,10 +17,14 @@ differ, and whether the random initial weights already differ. Settings:
 - `MKL_ENABLE_INSTRUCTIONS=AVX2 DNNL_MAX_CPU_ISA=AVX2`: the matrix libraries
   (MKL, oneDNN) held to AVX2, torch's kernels native;
 - all three held to AVX2;
+- an AVX2 CPU emulated by QEMU (`qemu-x86_64 -cpu EPYC-Rome`, an AMD Zen 2
+  without AVX-512, on which torch takes its AVX2 kernels), compared with the
+  native path and with `ATEN_CPU_CAPABILITY=avx2`; only where `qemu-x86_64`
+  is installed (Debian: `apt-get install qemu-user`), else skipped with a line;
 - each of these with the attention written out (`eager`: matmul, softmax,
   matmul) instead of PyTorch's fused `sdpa`, the tiny model's default.
 
-    python benchmarks/kernel_path_ops.py         # about 2 minutes on 2 cores
+    python benchmarks/kernel_path_ops.py         # about 2 minutes on 2 cores, 4 with QEMU
 
 It changes nothing and no chapter reads it.
 """
@@ -40,6 +44,8 @@ SETTINGS = {
     "MKL+oneDNN AVX2": {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "DNNL_MAX_CPU_ISA": "AVX2"},
     "all AVX2": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "DNNL_MAX_CPU_ISA": "AVX2"},
 }
+EMULATED = "AVX2 CPU (QEMU)"
+QEMU = ["qemu-x86_64", "-cpu", "EPYC-Rome"]
 BATCH = 32
 
 
@@ -96,17 +102,25 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--dump":
         dump(sys.argv[2], sys.argv[3])
         return
+    import shutil
+
     import torch
 
+    settings = dict(SETTINGS)
+    if shutil.which(QEMU[0]):
+        settings[EMULATED] = {}
+    else:
+        print(f"{QEMU[0]} not found: the emulated AVX2 CPU is skipped (Debian: apt-get install qemu-user)")
     print(f"torch {torch.__version__}, native capability {torch.backends.cpu.get_cpu_capability()}, "
           f"{torch.get_num_threads()} threads; one batch of {BATCH} texts at the tiny base's initialisation")
     with tempfile.TemporaryDirectory() as scratch:
         for attention in ("sdpa", "eager"):
             saved = {}
-            for name, env in SETTINGS.items():
+            for name, env in settings.items():
                 path = str(Path(scratch) / f"{attention}_{len(saved)}.pt")
                 clean = {k: v for k, v in os.environ.items() if k not in {"ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "DNNL_MAX_CPU_ISA"}}
-                subprocess.run([sys.executable, __file__, "--dump", path, attention], env={**clean, **env},
+                prefix = QEMU if name == EMULATED else []
+                subprocess.run([*prefix, sys.executable, __file__, "--dump", path, attention], env={**clean, **env},
                                check=True, capture_output=True)
                 saved[name] = torch.load(path)
             print(f"\nattention: {attention}")
@@ -114,6 +128,8 @@ def main() -> None:
                 if name != "native":
                     print(f"  {name:18} ({record['capability']}): loss {record['loss']:.9f} vs {saved['native']['loss']:.9f}; "
                           f"{compare(saved['native'], record)}")
+            if EMULATED in saved:
+                print(f"  {EMULATED} against ATEN avx2: {compare(saved['ATEN avx2'], saved[EMULATED])}")
 
 
 if __name__ == "__main__":
