@@ -24,7 +24,13 @@ differ, and whether the random initial weights already differ. Settings:
 - each of these with the attention written out (`eager`: matmul, softmax,
   matmul) instead of PyTorch's fused `sdpa`, the tiny model's default.
 
-    python benchmarks/kernel_path_ops.py         # about 2 minutes on 2 cores, 4 with QEMU
+With `--steps N`, each setting also pretrains the base recipe for N
+optimiser steps (`models.build_tiny_base`, the `Trainer` as chapter 00 runs
+it) and the final weights are compared the same way. Under QEMU a step takes
+about 18 s instead of 0.15 s, so keep N small.
+
+    python benchmarks/kernel_path_ops.py             # about 2 minutes on 2 cores, 4 with QEMU
+    python benchmarks/kernel_path_ops.py --steps 20  # about 7 minutes more with QEMU
 
 It changes nothing and no chapter reads it.
 """
@@ -86,6 +92,31 @@ def dump(out: str, attention: str) -> None:
                 "capability": torch.backends.cpu.get_cpu_capability()}, out)
 
 
+def pretrain(out: str, steps: int) -> None:
+    """The base recipe stopped after `steps` optimiser steps; save its final weights."""
+    from dataclasses import replace
+
+    import torch
+    from safetensors.torch import load_file
+
+    from o1lite import models
+    from o1lite.profiles import TinyConfig
+
+    folder = models.build_tiny_base(replace(TinyConfig(), steps=steps), Path(out).with_suffix(""), progress=False)
+    torch.save({"weights": load_file(folder / "model.safetensors"),
+                "capability": torch.backends.cpu.get_cpu_capability()}, out)
+
+
+def same_weights(base: dict, other: dict) -> str:
+    import torch
+
+    differ = [n for n in base["weights"] if not torch.equal(base["weights"][n], other["weights"][n])]
+    if not differ:
+        return "weights identical"
+    largest = max((base["weights"][n] - other["weights"][n]).abs().max().item() for n in differ)
+    return f"{len(differ)} of {len(base['weights'])} weight tensors differ (max {largest:.1e})"
+
+
 def compare(base: dict, other: dict) -> str:
     import torch
 
@@ -102,6 +133,14 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--dump":
         dump(sys.argv[2], sys.argv[3])
         return
+    if len(sys.argv) == 4 and sys.argv[1] == "--pretrain":
+        pretrain(sys.argv[2], int(sys.argv[3]))
+        return
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=0, help="also pretrain this many steps in each setting and compare the weights")
+    args = parser.parse_args()
     import shutil
 
     import torch
@@ -118,9 +157,8 @@ def main() -> None:
             saved = {}
             for name, env in settings.items():
                 path = str(Path(scratch) / f"{attention}_{len(saved)}.pt")
-                clean = {k: v for k, v in os.environ.items() if k not in {"ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "DNNL_MAX_CPU_ISA"}}
                 prefix = QEMU if name == EMULATED else []
-                subprocess.run([*prefix, sys.executable, __file__, "--dump", path, attention], env={**clean, **env},
+                subprocess.run([*prefix, sys.executable, __file__, "--dump", path, attention], env=_env(env),
                                check=True, capture_output=True)
                 saved[name] = torch.load(path)
             print(f"\nattention: {attention}")
@@ -130,6 +168,26 @@ def main() -> None:
                           f"{compare(saved['native'], record)}")
             if EMULATED in saved:
                 print(f"  {EMULATED} against ATEN avx2: {compare(saved['ATEN avx2'], saved[EMULATED])}")
+        if args.steps:
+            trained = {}
+            for name, env in settings.items():
+                path = str(Path(scratch) / f"pretrained_{len(trained)}.pt")
+                prefix = QEMU if name == EMULATED else []
+                subprocess.run([*prefix, sys.executable, __file__, "--pretrain", path, str(args.steps)], env=_env(env),
+                               check=True, capture_output=True)
+                trained[name] = torch.load(path)
+            print(f"\nthe base recipe pretrained {args.steps} steps (sdpa)")
+            for name, record in trained.items():
+                if name != "native":
+                    print(f"  {name:18} ({record['capability']}): {same_weights(trained['native'], record)}")
+            if EMULATED in trained:
+                print(f"  {EMULATED} against ATEN avx2: {same_weights(trained['ATEN avx2'], trained[EMULATED])}")
+
+
+def _env(extra: dict) -> dict:
+    """This process's environment without the kernel-path variables, plus `extra`."""
+    names = {"ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "DNNL_MAX_CPU_ISA"}
+    return {**{k: v for k, v in os.environ.items() if k not in names}, **extra}
 
 
 if __name__ == "__main__":
