@@ -120,8 +120,9 @@ def kernel_note(against: str, current: Path) -> str | None:
     if not differ:
         return None
     paths = old.get("kernel_path"), new.get("kernel_path")
-    hint = ("; run with nothing set and judge the numbers by their CIs (ATEN_CPU_CAPABILITY=avx2 on an AVX-512 CPU "
-            "did not reproduce an AVX2 machine's run: benchmarks/aten_avx2_on_avx512_2026-12-05/)") \
+    hint = ("; run with nothing set and judge the numbers by their CIs: another kernel path pretrains another base, "
+            "as another seed would (an AVX2 CPU computes what ATEN_CPU_CAPABILITY=avx2 does on an AVX-512 one: "
+            "benchmarks/kernel_path_ops.py; what moved on that path: the README's 'What to expect')") \
         if all(paths) and paths[0] != paths[1] else ""
     return (f"the re-run took another CPU float path than the committed one ({', '.join(differ)}): the same seeds give "
             f"other floats there, so a number may move by about a seed's spread{hint}")
