@@ -154,34 +154,39 @@ def main() -> None:
           f"{torch.get_num_threads()} threads; one batch of {BATCH} texts at the tiny base's initialisation")
     with tempfile.TemporaryDirectory() as scratch:
         for attention in ("sdpa", "eager"):
-            saved = {}
-            for name, env in settings.items():
-                path = str(Path(scratch) / f"{attention}_{len(saved)}.pt")
-                prefix = QEMU if name == EMULATED else []
-                subprocess.run([*prefix, sys.executable, __file__, "--dump", path, attention], env=_env(env),
-                               check=True, capture_output=True)
-                saved[name] = torch.load(path)
+            saved = _run(settings, ["--dump", "{path}", attention], Path(scratch) / attention)
             print(f"\nattention: {attention}")
-            for name, record in saved.items():
-                if name != "native":
-                    print(f"  {name:18} ({record['capability']}): loss {record['loss']:.9f} vs {saved['native']['loss']:.9f}; "
-                          f"{compare(saved['native'], record)}")
-            if EMULATED in saved:
-                print(f"  {EMULATED} against ATEN avx2: {compare(saved['ATEN avx2'], saved[EMULATED])}")
+            _report(saved, compare, lambda record: f"loss {record['loss']:.9f} vs {saved['native']['loss']:.9f}; ")
         if args.steps:
-            trained = {}
-            for name, env in settings.items():
-                path = str(Path(scratch) / f"pretrained_{len(trained)}.pt")
-                prefix = QEMU if name == EMULATED else []
-                subprocess.run([*prefix, sys.executable, __file__, "--pretrain", path, str(args.steps)], env=_env(env),
-                               check=True, capture_output=True)
-                trained[name] = torch.load(path)
+            trained = _run(settings, ["--pretrain", "{path}", str(args.steps)], Path(scratch) / "pretrained")
             print(f"\nthe base recipe pretrained {args.steps} steps (sdpa)")
-            for name, record in trained.items():
-                if name != "native":
-                    print(f"  {name:18} ({record['capability']}): {same_weights(trained['native'], record)}")
-            if EMULATED in trained:
-                print(f"  {EMULATED} against ATEN avx2: {same_weights(trained['ATEN avx2'], trained[EMULATED])}")
+            _report(trained, same_weights, lambda record: "")
+
+
+def _run(settings: dict, arguments: list[str], folder: Path) -> dict:
+    """Run this script with `arguments` once per setting, each in a fresh process (under QEMU for the
+    emulated CPU), `{path}` standing for the file it saves; return what each saved, by setting."""
+    import torch
+
+    folder.mkdir()
+    saved = {}
+    for index, (name, env) in enumerate(settings.items()):
+        path = str(folder / f"{index}.pt")
+        prefix = QEMU if name == EMULATED else []
+        subprocess.run([*prefix, sys.executable, __file__, *(a.format(path=path) for a in arguments)], env=_env(env),
+                       check=True, capture_output=True)
+        saved[name] = torch.load(path)
+    return saved
+
+
+def _report(saved: dict, compared, lead) -> None:
+    """One line per setting against the native one (`lead` starts it), and the emulated CPU against
+    `ATEN avx2` when it ran."""
+    for name, record in saved.items():
+        if name != "native":
+            print(f"  {name:18} ({record['capability']}): {lead(record)}{compared(saved['native'], record)}")
+    if EMULATED in saved:
+        print(f"  {EMULATED} against ATEN avx2: {compared(saved['ATEN avx2'], saved[EMULATED])}")
 
 
 def _env(extra: dict) -> dict:
